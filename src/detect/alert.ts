@@ -37,6 +37,11 @@ export interface AlertEvent extends AlertKey {
   last_seen: string;
   /** A few recent failing raw lines or event summaries. */
   samples: string[];
+  /**
+   * Consecutive detector evaluations the condition has held at this event (repair hooks can
+   * require N before acting). Absent: 1.
+   */
+  evaluations?: number;
   /** Set on resolve when a repair ran: ms from the first repair to recovery. */
   time_to_recover_ms?: number | null;
 }
