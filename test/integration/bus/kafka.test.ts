@@ -1,0 +1,62 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Kafka } from 'kafkajs';
+import { KafkaBus } from '../../../src/bus/kafka.js';
+import { KafkaSchema } from '../../../src/config/bus.js';
+import type { BusRecord, TopicPartition } from '../../../src/bus/bus.js';
+import { kafkaBrokers, uniqueName } from '../../support/services.js';
+
+const brokers = await kafkaBrokers();
+const env = { KAFKA_BROKERS: brokers.join(',') };
+const created: string[] = [];
+after(async () => {
+  const admin = new Kafka({ brokers, logLevel: 0 }).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: created }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+async function until(cond: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('publish resolves after acks=all; a consumer group gets every record once, per partition, and its assignment', async () => {
+  const bus = new KafkaBus(KafkaSchema.parse({ partitions: 3, linger_ms: 5 }), env);
+  const topic = uniqueName('bw_bus');
+  created.push(topic);
+  await bus.ensureTopics([{ name: topic }]);
+  await bus.ensureTopics([{ name: topic }]); // idempotent
+  const values = Array.from({ length: 5000 }, (_, i) => ({ key: `h|be|s${i % 10}`, value: JSON.stringify({ i }) }));
+  await Promise.all([bus.publish(topic, values.slice(0, 2500)), bus.publish(topic, values.slice(2500))]);
+
+  const got: BusRecord[] = [];
+  const assigned: TopicPartition[] = [];
+  let failOnce = true;
+  const sub = await bus.consume({
+    groupId: uniqueName('bw_group'),
+    topics: [topic],
+    fromBeginning: true,
+    onAssigned: async (tps) => void assigned.push(...tps),
+    onBatch: async (records) => {
+      assert.ok(assigned.some((tp) => tp.partition === records[0].partition), 'onAssigned ran before the batch');
+      if (failOnce) {
+        failOnce = false;
+        throw new Error('transient');
+      }
+      assert.equal(new Set(records.map((r) => r.partition)).size, 1);
+      got.push(...records);
+    },
+  });
+  await until(() => got.length >= 5000);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(got.length, 5000, 'redelivered batch counted once');
+  assert.deepEqual(new Set(got.map((r) => JSON.parse(r.value.toString()).i)).size, 5000);
+  assert.deepEqual(assigned.map((t) => t.partition).sort(), [0, 1, 2]);
+  for (let s = 0; s < 10; s++) assert.equal(new Set(got.filter((r) => r.key === `h|be|s${s}`).map((r) => r.partition)).size, 1);
+  await sub.stop();
+  await bus.close();
+});
