@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import type { AlertDispatcher, AlertEvent } from '../detect/alert.js';
+import type { Bus } from '../bus/bus.js';
+import type { Store } from '../store/store.js';
+import type { Pipeline } from '../config/pipeline.js';
+import type { RepairHookConfig } from '../config/hooks.js';
+import { log } from '../observe/log.js';
+import { Notifier, buildReceivers } from '../notify/notifier.js';
+import type { Notification, TriedStep } from '../notify/notification.js';
+import { HookRunRecorder } from './audit.js';
+import { Guardrails, evaluationsReason, hookApplies, killSwitchReason } from './guardrails.js';
+import { enabledDiagnostics, runDiagnostic } from './diagnostics.js';
+import { executeHook } from './hooks.js';
+import { Redactor } from './redact.js';
+import { resolveTarget, type RepairTarget } from './target.js';
+
+export interface DispatcherOptions {
+  pipeline: Pick<Pipeline, 'name' | 'haproxy' | 'hooks' | 'notify' | 'stats'>;
+  /** Relative hook paths and cwd resolve against this (the pipeline file's directory). */
+  baseDir: string;
+  store: Store | null;
+  bus: Bus | null;
+  env?: NodeJS.ProcessEnv;
+  /** Clock of the guardrails (tests). */
+  now?: () => number;
+}
+
+/** What the dispatcher remembers of one incident (by alert_id) between firing and resolved. */
+interface Incident {
+  tried: TriedStep[];
+  /** Wall-clock ms of the first repair that really ran (not dry-run). */
+  firstRepairAt: number | null;
+  /** Wall-clock ms of the first repair attempt, dry-run included (verify deadline). */
+  firstAttemptAt: number | null;
+  deadline: NodeJS.Timeout | null;
+  resolved: boolean;
+}
+
+const MAX_INCIDENTS = 10_000;
+const TARGET_CACHE_MS = 60_000;
+
+/** Every secret env var the config names: redacted from hook_runs and logs. */
+function secretEnvNames(p: DispatcherOptions['pipeline']): string[] {
+  const names = [...p.notify.webhooks.map((w) => w.url_env), ...p.notify.slack.map((s) => s.webhook_url_env)];
+  for (const h of p.hooks.repair) {
+    if (h.type === 'http') {
+      names.push(h.url_env);
+      if (h.hmac_secret_env) names.push(h.hmac_secret_env);
+    }
+  }
+  if (p.stats.password_env) names.push(p.stats.password_env);
+  return names;
+}
+
+/**
+ * The AlertDispatcher of a pipeline: notifies (webhook, Slack, breakwater.alerts) and runs the
+ * runbook (diagnostics, repair hooks under guardrails, recovery verification, escalation).
+ * `dispatch` never waits for any of it: detection goes on while hooks and notifiers work.
+ * On a resolved event after a repair, `time_to_recover_ms` is set on the event object passed
+ * in before `dispatch` returns, so a caller storing the alert afterwards stores it too.
+ */
+export class RepairDispatcher implements AlertDispatcher {
+  private readonly recorder: HookRunRecorder;
+  private readonly notifier: Notifier;
+  private readonly repairGuard: Guardrails;
+  private readonly diagnosticGuard: Guardrails;
+  private readonly incidents = new Map<string, Incident>();
+  private readonly targets = new Map<string, { at: number; target: Promise<RepairTarget> }>();
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly env: NodeJS.ProcessEnv;
+  private closed = false;
+
+  constructor(private readonly opts: DispatcherOptions) {
+    this.env = opts.env ?? process.env;
+    this.recorder = new HookRunRecorder(opts.store, new Redactor(secretEnvNames(opts.pipeline), this.env));
+    this.notifier = new Notifier(buildReceivers(opts.pipeline.notify, opts.bus, this.env), this.recorder, opts.pipeline.notify.queue_size);
+    this.repairGuard = new Guardrails(opts.pipeline.hooks.max_concurrent, opts.now);
+    this.diagnosticGuard = new Guardrails(Number.MAX_SAFE_INTEGER, opts.now);
+  }
+
+  async dispatch(event: AlertEvent): Promise<void> {
+    if (this.closed) return;
+    const incident = this.incident(event.alert_id);
+    if (event.state === 'resolved') this.onResolved(event, incident);
+    this.notifier.notify({ kind: event.state, pipeline: this.opts.pipeline.name, alert: event, tried: [...incident.tried] });
+    this.track(this.runbook(event, incident));
+  }
+
+  /** Resolves once every running hook, diagnostic and queued notification is done. */
+  async idle(): Promise<void> {
+    while (this.inflight.size) await Promise.all([...this.inflight]);
+    await this.notifier.idle();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const i of this.incidents.values()) if (i.deadline) clearTimeout(i.deadline);
+    await this.idle();
+  }
+
+  private track(p: Promise<void>): void {
+    const guarded = p.catch((err: Error) => log.error({ err: err.message }, 'repair dispatcher failed'));
+    this.inflight.add(guarded);
+    void guarded.finally(() => this.inflight.delete(guarded));
+  }
+
+  private incident(alertId: string): Incident {
+    let i = this.incidents.get(alertId);
+    if (!i) {
+      i = { tried: [], firstRepairAt: null, firstAttemptAt: null, deadline: null, resolved: false };
+      this.incidents.set(alertId, i);
+      if (this.incidents.size > MAX_INCIDENTS) {
+        const [oldestId, oldest] = this.incidents.entries().next().value as [string, Incident];
+        if (oldest.deadline) clearTimeout(oldest.deadline);
+        this.incidents.delete(oldestId);
+      }
+    }
+    return i;
+  }
+
+  private onResolved(event: AlertEvent, incident: Incident): void {
+    incident.resolved = true;
+    if (incident.deadline) clearTimeout(incident.deadline);
+    incident.deadline = null;
+    if (incident.firstRepairAt === null) return;
+    const ttr = Math.max(0, Date.now() - incident.firstRepairAt);
+    event.time_to_recover_ms = ttr;
+    void this.recorder.record({
+      alert_id: event.alert_id,
+      phase: 'verify',
+      hook: 'recovery',
+      type: 'verify',
+      target: `${event.backend ?? '-'}/${event.server ?? '-'}`,
+      startedAt: incident.firstRepairAt,
+      status: 'ok',
+      reason: null,
+      output: `recovered ${ttr} ms after the first repair`,
+      dry_run: false,
+    });
+  }
+
+  private async target(event: AlertEvent): Promise<RepairTarget> {
+    const key = `${event.host}|${event.backend}|${event.server}`;
+    const cached = this.targets.get(key);
+    const now = Date.now();
+    if (cached && now - cached.at < TARGET_CACHE_MS) return { ...(await cached.target), host: event.host };
+    const target = resolveTarget(event, this.opts.pipeline.haproxy);
+    this.targets.set(key, { at: now, target });
+    if (this.targets.size > MAX_INCIDENTS) this.targets.delete(this.targets.keys().next().value as string);
+    return target;
+  }
+
+  private async runbook(event: AlertEvent, incident: Incident): Promise<void> {
+    const { hooks } = this.opts.pipeline;
+    const applicable = hooks.repair.filter((h) => hookApplies(h, event));
+    const diagnose = event.state === 'firing' && hooks.diagnostics.enabled;
+    if (!diagnose && !applicable.length) return;
+    const target = await this.target(event);
+    if (diagnose) await this.diagnose(event, target, incident);
+    if (applicable.length) await this.repair(event, target, incident, applicable);
+  }
+
+  private async diagnose(event: AlertEvent, target: RepairTarget, incident: Incident): Promise<void> {
+    const cfg = this.opts.pipeline.hooks.diagnostics;
+    const list = enabledDiagnostics(cfg, this.opts.store !== null);
+    await Promise.all(
+      list.map(async (d) => {
+        const startedAt = Date.now();
+        const base = { alert_id: event.alert_id, phase: 'diagnostic' as const, hook: d.name, type: d.type, target: target.label, dry_run: false };
+        const admission = this.diagnosticGuard.admit(d.name, target.label, { cooldownS: cfg.cooldown_s, maxRunsPerHour: cfg.max_runs_per_hour, maxConcurrent: 4 });
+        if (!admission.admitted) {
+          await this.recorder.record({ ...base, startedAt, status: 'skipped', reason: admission.reason });
+          return;
+        }
+        try {
+          const r = await runDiagnostic(d, { alert: event, target, haproxy: this.opts.pipeline.haproxy, config: cfg, store: this.opts.store });
+          const status = r.timedOut ? 'timeout' : r.ok ? 'ok' : 'failed';
+          const row = await this.recorder.record({ ...base, startedAt, status, exit_code: r.exitCode ?? null, reason: r.ok ? null : 'check failed', output: r.output });
+          incident.tried.push({ phase: 'diagnostic', hook: d.name, status, reason: row.reason, output: row.output });
+        } finally {
+          admission.release();
+        }
+      }),
+    );
+  }
+
+  private async repair(event: AlertEvent, target: RepairTarget, incident: Incident, hooksToRun: RepairHookConfig[]): Promise<void> {
+    const cfg = this.opts.pipeline.hooks;
+    const killed = killSwitchReason(cfg.kill_switch_env, cfg.kill_switch_file, this.env);
+    let previous: { hook: string; status: string } | null = null;
+    for (const hook of hooksToRun) {
+      const dryRun = hook.dry_run ?? cfg.dry_run;
+      const startedAt = Date.now();
+      const runId = randomUUID();
+      const base = { run_id: runId, alert_id: event.alert_id, phase: 'repair' as const, hook: hook.name, type: hook.type, target: target.label, dry_run: dryRun };
+      const skip = killed ?? evaluationsReason(hook.min_evaluations, event) ?? runIfReason(hook, previous);
+      if (skip) {
+        await this.recorder.record({ ...base, startedAt, status: 'skipped', reason: skip });
+        previous = { hook: hook.name, status: 'skipped' };
+        continue;
+      }
+      const admission = this.repairGuard.admit(hook.name, target.label, {
+        cooldownS: hook.cooldown_s,
+        maxRunsPerHour: hook.max_runs_per_hour,
+        maxConcurrent: hook.max_concurrent,
+      });
+      if (!admission.admitted) {
+        await this.recorder.record({ ...base, startedAt, status: 'skipped', reason: admission.reason });
+        previous = { hook: hook.name, status: 'skipped' };
+        continue;
+      }
+      let row;
+      try {
+        const outcome = await executeHook(hook, { alert: event, target, haproxy: this.opts.pipeline.haproxy, runId, baseDir: this.opts.baseDir, dryRun, env: this.env });
+        row = await this.recorder.record({ ...base, startedAt, status: outcome.status, exit_code: outcome.exitCode, reason: outcome.reason, output: outcome.output });
+      } finally {
+        admission.release();
+      }
+      previous = { hook: hook.name, status: row.status };
+      incident.tried.push({ phase: 'repair', hook: hook.name, status: row.status, reason: row.reason });
+      incident.firstAttemptAt ??= startedAt;
+      if (row.status !== 'dry_run' && hook.type !== 'probe_backend') incident.firstRepairAt ??= startedAt;
+    }
+    if (event.state === 'firing') this.watchRecovery(event, incident);
+  }
+
+  private watchRecovery(event: AlertEvent, incident: Incident): void {
+    const { verify } = this.opts.pipeline.hooks;
+    if (!verify.enabled || incident.firstAttemptAt === null || incident.deadline || incident.resolved || this.closed) return;
+    const waitMs = Math.max(0, incident.firstAttemptAt + verify.deadline_s * 1000 - Date.now());
+    incident.deadline = setTimeout(() => {
+      incident.deadline = null;
+      if (incident.resolved) return;
+      const waited_s = Math.round((Date.now() - (incident.firstAttemptAt as number)) / 1000);
+      this.track(
+        this.recorder
+          .record({
+            alert_id: event.alert_id,
+            phase: 'verify',
+            hook: 'recovery',
+            type: 'verify',
+            target: `${event.backend ?? '-'}/${event.server ?? '-'}`,
+            startedAt: incident.firstAttemptAt as number,
+            status: 'failed',
+            reason: `not recovered within ${verify.deadline_s} s of the first repair`,
+            output: incident.tried.map((t) => `${t.phase} ${t.hook}: ${t.status}${t.reason ? ` (${t.reason})` : ''}`).join('\n'),
+            dry_run: incident.firstRepairAt === null,
+          })
+          .then(() => {
+            if (!this.opts.pipeline.notify.escalate) return;
+            const n: Notification = { kind: 'escalation', pipeline: this.opts.pipeline.name, alert: event, tried: [...incident.tried], waited_s };
+            this.notifier.notify(n);
+          }),
+      );
+    }, waitMs);
+    incident.deadline.unref();
+  }
+}
+
+/** `run_if` against the previous hook of the chain; a dry run counts as either outcome, a skip as neither. */
+function runIfReason(hook: RepairHookConfig, previous: { hook: string; status: string } | null): string | null {
+  if (hook.run_if === 'always' || previous === null || previous.status === 'dry_run') return null;
+  if (previous.status === 'skipped') return `previous hook ${previous.hook} was skipped: its outcome is unknown (run_if ${hook.run_if})`;
+  const ok = previous.status === 'ok';
+  if (hook.run_if === 'previous_failed' && ok) return `previous hook ${previous.hook} succeeded (run_if previous_failed)`;
+  if (hook.run_if === 'previous_ok' && !ok) return `previous hook ${previous.hook} ${previous.status} (run_if previous_ok)`;
+  return null;
+}
