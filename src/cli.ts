@@ -9,10 +9,12 @@ import { ConfigError } from './config/errors.js';
  */
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   parse: () => import('./cli/parse.js'),
+  eval: () => import('./cli/eval.js'),
 };
 
 const SUMMARIES: Record<string, string> = {
   parse: 'parse HAProxy log lines into JSON events (or a per-server --summary)',
+  eval: 'evaluate the detector on a NAB corpus (results files and NAB scores)',
 };
 
 function topLevelHelp(): string {
