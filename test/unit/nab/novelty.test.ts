@@ -26,7 +26,7 @@ test('a flat or in-range series scores 0; scores stay in [0, 1]', () => {
   const reported = s.slice(1000).filter((a) => a > 0).length;
   assert.ok(reported <= 10, `${reported} late rows of a stationary series reported`);
   const wave = Array.from({ length: 1500 }, (_, i) => 10 + Math.sin(i / 7));
-  assert.ok(noveltyScores(wave, stamps(1500)).slice(100).every((a) => a === 0), 'a repeating pattern is never novel');
+  assert.ok(noveltyScores(wave, stamps(1500)).slice(100).every((a) => a < 0.001), 'a repeating pattern is not novel');
 });
 
 test('a spike above anything seen scores high once (edge-triggered), a drop of the same size lower', () => {
