@@ -33,16 +33,11 @@ export function shellQuote(v: string): string {
   return `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The `breakwater` commands that dig further into this alert. */
+/** The `breakwater` commands that dig further into this alert (saved queries in sql/queries/). */
 export function digFurther(a: AlertEvent): string[] {
-  const out = ['breakwater alerts --since 6h'];
-  if (a.backend && a.server) {
-    out.push(
-      'breakwater query --sql ' +
-        shellQuote('SELECT status, termination_state, count() AS n FROM events WHERE backend = {backend:String} AND server = {server:String} AND timestamp > now() - INTERVAL 1 HOUR GROUP BY status, termination_state ORDER BY n DESC') +
-        ` --param backend=${shellQuote(a.backend)} --param server=${shellQuote(a.server)}`,
-    );
-  }
-  out.push(`breakwater query --sql ${shellQuote('SELECT started_at, phase, hook, status, reason FROM hook_runs WHERE alert_id = {id:String} ORDER BY started_at')} --param id=${shellQuote(a.alert_id)}`);
+  const id = shellQuote(a.alert_id);
+  const out = [`breakwater query incident_timeline --param alert_id=${id}`, `breakwater query termination_around_alert --param alert_id=${id}`];
+  if (a.backend && a.server) out.push(`breakwater query request_mix --param backend=${shellQuote(a.backend)} --param server=${shellQuote(a.server)}`);
+  out.push('breakwater alerts --since 6h');
   return out;
 }

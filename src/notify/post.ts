@@ -51,7 +51,7 @@ export async function postJson(url: string, payload: unknown, opts: PostOptions)
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
       lastStatus = null;
-      lastDetail = e.name === 'TimeoutError' ? `no answer within ${opts.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+      lastDetail = e.name === 'TimeoutError' ? `no answer within ${opts.timeoutMs} ms` : `${e.message}${e.cause ? ` (${e.cause.code ?? e.cause.message})` : ''}`;
     }
     if (attempt <= opts.retries) await sleep(opts.backoffMs * 2 ** (attempt - 1));
   }

@@ -32,11 +32,14 @@ export interface DiagnosticContext {
   store: Store | null;
 }
 
-/** Status-code × termination-state counts of the server over the last minutes (bound parameters). */
+/**
+ * Status-code × termination-state counts of the server over the last minutes (bound
+ * parameters; FINAL so a line delivered twice counts once; epoch seconds avoid time zones).
+ */
 export const BREAKDOWN_SQL = `
 SELECT status, termination_state, count() AS requests, sum(conn_failure) AS conn_failures
-FROM events
-WHERE backend = {backend:String} AND server = {server:String} AND timestamp >= {since:DateTime}
+FROM haproxy_events FINAL
+WHERE backend = {backend:String} AND server = {server:String} AND timestamp >= toDateTime({since:UInt32}, 'UTC')
 GROUP BY status, termination_state
 ORDER BY requests DESC
 LIMIT 30`;
@@ -127,7 +130,7 @@ const storeBreakdown: Diagnostic = {
   type: 'store_query',
   async run({ target, config, store }) {
     if (!store) return { ok: false, output: 'no store' };
-    const since = new Date(Date.now() - config.store_breakdown_minutes * 60_000).toISOString().slice(0, 19).replace('T', ' ');
+    const since = Math.floor(Date.now() / 1000) - config.store_breakdown_minutes * 60;
     const rows = await store.query<Record<string, unknown>>(BREAKDOWN_SQL, { backend: target.backend ?? '', server: target.server ?? '', since });
     return { ok: true, output: `last ${config.store_breakdown_minutes} min of ${target.label}:\n${table(rows)}` };
   },
