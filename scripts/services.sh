@@ -75,6 +75,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # with correlation id 7 and error code 0. Needs nothing but bash.
 kafka_ready() {
   local resp
+  # shellcheck disable=SC2016 # $0 expands in the inner bash
   resp=$(timeout 3 bash -c '
     exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
     printf "\x00\x00\x00\x0c\x00\x12\x00\x00\x00\x00\x00\x07\x00\x02bw" >&3
@@ -84,6 +85,7 @@ kafka_ready() {
 
 clickhouse_ready() {
   local body
+  # shellcheck disable=SC2016 # $0 expands in the inner bash
   body=$(timeout 3 bash -c '
     exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
     printf "GET /?query=SELECT%%201 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
@@ -91,17 +93,29 @@ clickhouse_ready() {
   [[ $body == "HTTP/1."?" 200"* && $body == *$'\r\n\r\n1'* ]]
 }
 
-wait_ready() { # wait_ready NAME CHECK PIDFILE FRAGMENT LOGFILE
-  local name=$1 check=$2 pidfile=$3 fragment=$4 logfile=$5 waited=0
+show_logs() { # show_logs FILE...: the tail of each non-empty log, on stderr
+  local f
+  for f in "$@"; do
+    [[ -s $f ]] || continue
+    say "last lines of $f:"
+    tail -n 25 "$f" >&2 || true
+  done
+}
+
+# keep_previous_log FILE: moves the last run's log to FILE.prev, so a failure shows only this run's lines.
+keep_previous_log() { if [[ -f $1 ]]; then mv -f "$1" "$1.prev"; fi; }
+
+wait_ready() { # wait_ready NAME CHECK PIDFILE FRAGMENT LOGFILE...
+  local name=$1 check=$2 pidfile=$3 fragment=$4 waited=0
+  shift 4
   until "$check"; do
     if ! pid_alive "$pidfile" "$fragment"; then
-      say "$name exited during startup; last lines of $logfile:"
-      tail -n 25 "$logfile" >&2 || true
-      die "$name did not start"
+      show_logs "$@"
+      die "$name exited during startup (logs above)"
     fi
     if (( waited >= READY_TIMEOUT * 2 )); then
-      say "last lines of $logfile:"; tail -n 25 "$logfile" >&2 || true
-      die "$name did not become ready within ${READY_TIMEOUT}s (pid $(<"$pidfile"), log $logfile)"
+      show_logs "$@"
+      die "$name did not become ready within ${READY_TIMEOUT}s (pid $(<"$pidfile"), logs above)"
     fi
     sleep 0.5; waited=$((waited + 1))
   done
@@ -136,7 +150,6 @@ kafka_libs() { # resolve the broker's jars with mvn unless the copy matches the 
   local pom="$ROOT/infra/kafka/pom.xml" stamp="$KAFKA_DIR/libs/.pom.sha256" want
   want=$(sha256sum "$pom" | cut -d' ' -f1)
   [[ -f $stamp && $(<"$stamp") == "$want" ]] && return 0
-  command -v java >/dev/null || apt_install openjdk-17-jre-headless
   command -v mvn >/dev/null || apt_install maven
   say "kafka: resolving the broker's jars with mvn (first time: a minute or two)"
   rm -rf "$KAFKA_DIR/libs.tmp"
@@ -193,6 +206,13 @@ logger.request.level = warn
 EOF
 }
 
+require_java() { # require_java MAJOR: installs a JRE when java is missing; fails when it is too old
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
+  local major
+  major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p')
+  [[ ${major:-0} -ge $1 ]] || die "kafka: needs Java $1 or newer, found '$(command -v java)' version ${major:-unknown}"
+}
+
 kafka_java_cmd() { # the java command line with the broker's classpath and JVM flags
   KAFKA_JAVA=(java -Xms128m -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
     -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR/logs"
@@ -210,7 +230,7 @@ spawn_detached() {
 
 kafka_up() {
   if pid_alive "$KAFKA_PIDFILE" "$KAFKA_FRAGMENT"; then
-    wait_ready kafka kafka_ready "$KAFKA_PIDFILE" "$KAFKA_FRAGMENT" "$KAFKA_DIR/kafka.out"
+    wait_ready kafka kafka_ready "$KAFKA_PIDFILE" "$KAFKA_FRAGMENT" "$KAFKA_DIR/kafka.out" "$KAFKA_DIR/logs/server.log"
     say "kafka: running (pid $(<"$KAFKA_PIDFILE"))"; return 0
   fi
   if port_open "$KAFKA_PORT"; then
@@ -218,6 +238,7 @@ kafka_up() {
     say "kafka: a broker not started by this script answers on 127.0.0.1:$KAFKA_PORT; using it"; return 0
   fi
   mkdir -p "$KAFKA_DIR/logs" "$KAFKA_DIR/data"
+  require_java 17
   kafka_libs
   kafka_config
   if [[ ! -f $KAFKA_DIR/data/meta.properties ]]; then
@@ -230,9 +251,10 @@ kafka_up() {
       || { cat "$KAFKA_DIR/format.log" >&2; die "kafka: storage format failed"; }
   fi
   say "kafka: starting on 127.0.0.1:$KAFKA_PORT"
+  keep_previous_log "$KAFKA_DIR/logs/server.log"
   kafka_java_cmd
   spawn_detached "$KAFKA_PIDFILE" "$KAFKA_DIR/kafka.out" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_FRAGMENT"
-  wait_ready kafka kafka_ready "$KAFKA_PIDFILE" "$KAFKA_FRAGMENT" "$KAFKA_DIR/logs/server.log"
+  wait_ready kafka kafka_ready "$KAFKA_PIDFILE" "$KAFKA_FRAGMENT" "$KAFKA_DIR/kafka.out" "$KAFKA_DIR/logs/server.log"
   say "kafka: ready (pid $(<"$KAFKA_PIDFILE"))"
 }
 
@@ -315,7 +337,7 @@ EOF
 
 clickhouse_up() {
   if pid_alive "$CH_PIDFILE" "$CH_FRAGMENT"; then
-    wait_ready clickhouse clickhouse_ready "$CH_PIDFILE" "$CH_FRAGMENT" "$CH_DIR/clickhouse.out"
+    wait_ready clickhouse clickhouse_ready "$CH_PIDFILE" "$CH_FRAGMENT" "$CH_DIR/clickhouse.out" "$CH_DIR/log/clickhouse-server.err.log"
     say "clickhouse: running (pid $(<"$CH_PIDFILE"))"; return 0
   fi
   if port_open "$CLICKHOUSE_HTTP_PORT"; then
@@ -326,9 +348,10 @@ clickhouse_up() {
   bin=$(find_binary clickhouse-server) || { apt_install clickhouse-server clickhouse-client; bin=$(find_binary clickhouse-server) \
     || die "clickhouse: clickhouse-server is not on this machine after apt-get install clickhouse-server"; }
   clickhouse_config
+  keep_previous_log "$CH_DIR/log/clickhouse-server.err.log"
   say "clickhouse: starting on 127.0.0.1:$CLICKHOUSE_HTTP_PORT (http), :$CLICKHOUSE_TCP_PORT (native)"
   spawn_detached "$CH_PIDFILE" "$CH_DIR/clickhouse.out" "$bin" --config-file="$CH_DIR/config.xml"
-  wait_ready clickhouse clickhouse_ready "$CH_PIDFILE" "$CH_FRAGMENT" "$CH_DIR/log/clickhouse-server.err.log"
+  wait_ready clickhouse clickhouse_ready "$CH_PIDFILE" "$CH_FRAGMENT" "$CH_DIR/clickhouse.out" "$CH_DIR/log/clickhouse-server.err.log"
   say "clickhouse: ready (pid $(<"$CH_PIDFILE"))"
 }
 
@@ -412,4 +435,5 @@ main() {
   esac
 }
 
-main "$@"
+# Sourcing the script (for tests) defines the functions without running a command.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi
