@@ -11,6 +11,8 @@
 # Debian's haproxy (+ halog); end-to-end tests start their own instances. Everything listens on
 # 127.0.0.1 only; state, data and logs live under .services/ (BREAKWATER_SERVICES_DIR overrides).
 # `up` prints KEY=VALUE lines on stdout; progress and errors go to stderr.
+# The readiness probes take an optional HOST PORT (tests pass them); the script calls them bare.
+# shellcheck disable=SC2119,SC2120
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,25 +73,26 @@ pid_alive() { # pid_alive PIDFILE EXPECTED_CMDLINE_FRAGMENT
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Kafka ApiVersions v0 request (correlation id 7, client id "bw"); ready when the broker answers
-# with correlation id 7 and error code 0. Needs nothing but bash.
+# kafka_ready [HOST [PORT]]: sends a Kafka ApiVersions v0 request (correlation id 7, client id
+# "bw"); ready when the broker answers with correlation id 7 and error code 0. Needs only bash.
 kafka_ready() {
-  local resp
+  local host=${1:-127.0.0.1} port=${2:-$KAFKA_PORT} resp
   # shellcheck disable=SC2016 # $0 expands in the inner bash
   resp=$(timeout 3 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+    exec 3<>"/dev/tcp/$0/$1" || exit 1
     printf "\x00\x00\x00\x0c\x00\x12\x00\x00\x00\x00\x00\x07\x00\x02bw" >&3
-    head -c 10 <&3 | od -An -tx1' "$KAFKA_PORT" 2>/dev/null | tr -d ' \n') || return 1
+    head -c 10 <&3 | od -An -tx1' "$host" "$port" 2>/dev/null | tr -d ' \n') || return 1
   [[ ${resp:8:12} == 000000070000 ]]
 }
 
+# clickhouse_ready [HOST [PORT]]: SELECT 1 over HTTP answers 1.
 clickhouse_ready() {
-  local body
+  local host=${1:-127.0.0.1} port=${2:-$CLICKHOUSE_HTTP_PORT} body
   # shellcheck disable=SC2016 # $0 expands in the inner bash
   body=$(timeout 3 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
-    printf "GET /?query=SELECT%%201 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
-    cat <&3' "$CLICKHOUSE_HTTP_PORT" 2>/dev/null) || return 1
+    exec 3<>"/dev/tcp/$0/$1" || exit 1
+    printf "GET /?query=SELECT%%201 HTTP/1.0\r\nHost: %s\r\n\r\n" "$0" >&3
+    cat <&3' "$host" "$port" 2>/dev/null) || return 1
   [[ $body == "HTTP/1."?" 200"* && $body == *$'\r\n\r\n1'* ]]
 }
 
