@@ -17,6 +17,10 @@ const guardrails = {
     .enum(['always', 'previous_failed', 'previous_ok'])
     .default('always')
     .describe('Run always, or only when the previous repair hook of the list failed (e.g. restart after a failed probe) or succeeded.'),
+  run_if_of: z
+    .string()
+    .optional()
+    .describe('Name of an earlier repair hook whose outcome run_if looks at. Absent: the hook just before.'),
   dry_run: z.boolean().optional().describe('Overrides hooks.dry_run for this hook.'),
 };
 
@@ -125,6 +129,9 @@ export const HooksSchema = z
     const seen = new Set<string>();
     hooks.repair.forEach((h, i) => {
       if (seen.has(h.name)) ctx.addIssue({ code: 'custom', path: ['repair', i, 'name'], message: `duplicate hook name ${h.name}` });
+      if (h.run_if_of !== undefined && !seen.has(h.run_if_of)) {
+        ctx.addIssue({ code: 'custom', path: ['repair', i, 'run_if_of'], message: `must name an earlier repair hook, not ${h.run_if_of}` });
+      }
       seen.add(h.name);
     });
   });

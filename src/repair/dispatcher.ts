@@ -187,16 +187,19 @@ export class RepairDispatcher implements AlertDispatcher {
   private async repair(event: AlertEvent, target: RepairTarget, incident: Incident, hooksToRun: RepairHookConfig[]): Promise<void> {
     const cfg = this.opts.pipeline.hooks;
     const killed = killSwitchReason(cfg.kill_switch_env, cfg.kill_switch_file, this.env);
+    const outcomes = new Map<string, string>();
     let previous: { hook: string; status: string } | null = null;
     for (const hook of hooksToRun) {
       const dryRun = hook.dry_run ?? cfg.dry_run;
       const startedAt = Date.now();
       const runId = randomUUID();
       const base = { run_id: runId, alert_id: event.alert_id, phase: 'repair' as const, hook: hook.name, type: hook.type, target: target.label, dry_run: dryRun };
-      const skip = killed ?? evaluationsReason(hook.min_evaluations, event) ?? runIfReason(hook, previous);
+      const decidingHook = hook.run_if_of === undefined ? previous : { hook: hook.run_if_of, status: outcomes.get(hook.run_if_of) ?? 'skipped' };
+      const skip = killed ?? evaluationsReason(hook.min_evaluations, event) ?? runIfReason(hook, decidingHook);
       if (skip) {
         await this.recorder.record({ ...base, startedAt, status: 'skipped', reason: skip });
         previous = { hook: hook.name, status: 'skipped' };
+        outcomes.set(hook.name, 'skipped');
         continue;
       }
       const admission = this.repairGuard.admit(hook.name, target.label, {
@@ -207,6 +210,7 @@ export class RepairDispatcher implements AlertDispatcher {
       if (!admission.admitted) {
         await this.recorder.record({ ...base, startedAt, status: 'skipped', reason: admission.reason });
         previous = { hook: hook.name, status: 'skipped' };
+        outcomes.set(hook.name, 'skipped');
         continue;
       }
       let row;
@@ -217,6 +221,7 @@ export class RepairDispatcher implements AlertDispatcher {
         admission.release();
       }
       previous = { hook: hook.name, status: row.status };
+      outcomes.set(hook.name, row.status);
       incident.tried.push({ phase: 'repair', hook: hook.name, status: row.status, reason: row.reason });
       incident.firstAttemptAt ??= startedAt;
       if (row.status !== 'dry_run' && hook.type !== 'probe_backend') incident.firstRepairAt ??= startedAt;
@@ -257,7 +262,7 @@ export class RepairDispatcher implements AlertDispatcher {
   }
 }
 
-/** `run_if` against the previous hook of the chain; a dry run counts as either outcome, a skip as neither. */
+/** `run_if` against the deciding hook's outcome; a dry run counts as either outcome, a skip (or a hook that did not apply) as neither. */
 function runIfReason(hook: RepairHookConfig, previous: { hook: string; status: string } | null): string | null {
   if (hook.run_if === 'always' || previous === null || previous.status === 'dry_run') return null;
   if (previous.status === 'skipped') return `previous hook ${previous.hook} was skipped: its outcome is unknown (run_if ${hook.run_if})`;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { parseStatCsv, serverRows, splitCsvLine } from '../../../src/stats/csv.js';
-import { StatsPoller, statusWord } from '../../../src/stats/poller.js';
+import { StatsPoller, statusWord, type HealthSignal } from '../../../src/stats/poller.js';
 import { parseRuntimeAddress, runtimeCommand, setServerState } from '../../../src/stats/runtime-api.js';
 import { HaproxySchema } from '../../../src/config/haproxy.js';
 import { StatsSchema } from '../../../src/config/stats.js';
@@ -96,10 +96,10 @@ test('poller: show stat over the socket → deltas, status rows stored and publi
     assert.equal(published[3].key, 'lb1|app|web2');
     assert.equal(JSON.parse(String(published[2].value)).status, 'DOWN');
     // Polls not yet consumed are buffered: the first poll comes first.
-    const first1 = (await iter.next()).value?.find((s) => s.server === 'web1');
+    const first1 = (await iter.next()).value?.find((s: HealthSignal) => s.server === 'web1');
     assert.equal(first1?.up, true);
     assert.equal(first1?.changed, false);
-    const changed = (await iter.next()).value?.find((s) => s.server === 'web1');
+    const changed = (await iter.next()).value?.find((s: HealthSignal) => s.server === 'web1');
     assert.equal(changed?.up, false);
     assert.equal(changed?.changed, true);
     assert.equal(changed?.previous_status, 'UP');
