@@ -36,6 +36,7 @@ export type TerminationCause =
   | 'client' // C
   | 'server' // S
   | 'proxy' // P
+  | 'local' // L: the request was handled by HAProxy itself (stats, redirect, http-request return)
   | 'resource' // R
   | 'internal' // I
   | 'down' // D: the server was going down

@@ -1,0 +1,55 @@
+import type { HaproxyEvent } from './event.js';
+
+/**
+ * A fresh event with every contract field present (null / empty). One object literal with a
+ * fixed key order keeps a single hidden class for all events, which the hot path relies on.
+ */
+export function newEvent(): HaproxyEvent {
+  return {
+    timestamp: '',
+    host: null,
+    kind: 'custom',
+    format: '',
+    program: null,
+    pid: null,
+    client_ip: null,
+    client_port: null,
+    frontend: null,
+    bind: null,
+    backend: null,
+    server: null,
+    status: null,
+    bytes_read: null,
+    termination_state: null,
+    timers: null,
+    retries: null,
+    actconn: null,
+    feconn: null,
+    beconn: null,
+    srv_conn: null,
+    srv_queue: null,
+    backend_queue: null,
+    method: null,
+    uri: null,
+    http_version: null,
+    request: null,
+    captured_request_cookie: null,
+    captured_response_cookie: null,
+    captured_request_headers: null,
+    captured_response_headers: null,
+    ssl_version: null,
+    ssl_ciphers: null,
+    ssl_fc_err: null,
+    ssl_c_err: null,
+    ssl_c_ca_err: null,
+    ssl_sni: null,
+    logasap: [],
+    conn_failure: false,
+    termination_cause: null,
+    termination_phase: null,
+    server_error: false,
+    health: null,
+    message: null,
+    extra: null,
+  };
+}
