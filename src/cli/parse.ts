@@ -1,8 +1,136 @@
 import type { Command } from './command.js';
-import { parseCommandArgs, EXIT } from './command.js';
+import { parseCommandArgs, EXIT, UsageError } from './command.js';
+import { BatchedWriter } from './batched-writer.js';
+import { inputChunks, STDIN } from './input.js';
+import { LineSplitter, type Line } from '../ship/lines.js';
+import { createParser } from '../haproxy/parser.js';
+import type { ParseResult } from '../haproxy/event.js';
+import { SummaryBuilder } from '../analyze/summary.js';
+import { SummaryScan, MAX_LINE_BYTES, TOO_LONG } from '../analyze/summary-scan.js';
 
-const help = `usage: breakwater parse [FILE…|-] [--format auto|http|tcp|clf|https|"<log-format>"] [--timezone TZ]
-       breakwater parse --summary FILE…`;
+const help = `usage: breakwater parse [FILE…|-] [--format FORMAT] [--timezone TZ]
+       breakwater parse --summary [FILE…|-] [--format FORMAT] [--timezone TZ]
+
+Parses HAProxy log lines (plain or gzip-compressed files, or stdin for '-' or no FILE) into
+events, one JSON object per line that parsed, in input order, on stdout. Each object carries
+'line' (1-based line number in its input), 'raw_offset' (byte offset of the line) and, with
+several inputs, 'source' (the file name). Lines that do not parse are counted and reported on
+stderr as 'SOURCE:LINE: reason'; they do not stop the run.
+
+options:
+  --format FORMAT   auto (default: recognise each line), http, tcp, clf, https, or an HAProxy
+                    log-format string such as '%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST'
+  --timezone TZ     IANA zone the HAProxy box writes its dates in (default UTC); timestamps
+                    are printed in UTC
+  --summary         no per-line output: one JSON object with per-server counts, the view of
+                    'halog -srv': {"lines","events","rejects","servers":{"BACKEND/SERVER":
+                    {"requests","2xx","3xx","4xx","5xx","conn_failures","retries","avg_Tc",
+                    "avg_Ta",…}}}
+  -h, --help        this text
+
+exit status: 0, or 66 when an input could not be read (the other inputs are still processed),
+2 for a usage error.`;
+
+type LineParser = (line: string) => ParseResult;
+
+/** Where the lines of all inputs go, one input after another: per-line JSON, or the summary. */
+interface Sink {
+  begin(source: string): void;
+  /** One chunk of the current input. Returns false to stop reading (the reader went away). */
+  chunk(chunk: Buffer): Promise<boolean>;
+  /** End of the current input: its last line when it had no newline. */
+  end(): void;
+}
+
+const describeError = (err: unknown): string => {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT') return 'no such file';
+  if (e.code === 'EACCES') return 'permission denied';
+  if (e.code === 'EISDIR') return 'is a directory';
+  if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR') return `corrupt gzip data (${e.message})`;
+  return e.message ?? String(err);
+};
+
+/** NDJSON events on stdout, rejects on stderr. */
+class EventSink implements Sink {
+  private readonly lines: Line[] = [];
+  private splitter = new LineSplitter(0, MAX_LINE_BYTES);
+  private source = '';
+  private lineNumber = 0;
+  events = 0;
+  rejects = 0;
+  total = 0;
+
+  constructor(
+    private readonly parse: LineParser,
+    private readonly out: BatchedWriter,
+    private readonly err: BatchedWriter,
+    private readonly withSource: boolean,
+  ) {}
+
+  begin(source: string): void {
+    this.source = source;
+    this.lineNumber = 0;
+    this.splitter = new LineSplitter(0, MAX_LINE_BYTES);
+  }
+
+  async chunk(chunk: Buffer): Promise<boolean> {
+    this.lines.length = 0;
+    for (const line of this.splitter.push(chunk, this.lines)) this.line(line);
+    if (this.out.full) await this.out.flush();
+    if (this.err.full) await this.err.flush();
+    return !this.out.closed;
+  }
+
+  end(): void {
+    const last = this.splitter.flush();
+    if (last !== null) this.line(last);
+  }
+
+  private line(line: Line): void {
+    const n = ++this.lineNumber;
+    this.total++;
+    const result: ParseResult = line.truncated
+      ? { ok: false, reject: { reason: TOO_LONG, raw: '' } }
+      : this.parse(line.text);
+    if (!result.ok) {
+      this.rejects++;
+      this.err.write(`${this.source}:${n}: ${result.reject.reason}\n`);
+      return;
+    }
+    this.events++;
+    const event = result.event;
+    event.raw_offset = line.offset;
+    if (this.withSource) event.source = this.source;
+    this.out.write(`{"line":${n},${JSON.stringify(event).slice(1)}\n`);
+  }
+}
+
+/** Per-server counts (SummaryScan); rejects on stderr. */
+class SummarySink implements Sink {
+  readonly builder = new SummaryBuilder();
+  private readonly scan: SummaryScan;
+
+  constructor(parse: LineParser, leanHttplog: boolean, private readonly err: BatchedWriter) {
+    this.scan = new SummaryScan(this.builder, parse, leanHttplog, (source, n, reason) => {
+      this.err.write(`${source}:${n}: ${reason}\n`);
+    });
+  }
+
+  begin(source: string): void {
+    this.scan.begin(source);
+  }
+
+  async chunk(chunk: Buffer): Promise<boolean> {
+    this.scan.chunk(chunk);
+    if (this.err.full) await this.err.flush();
+    return true;
+  }
+
+  end(): void {
+    this.scan.end();
+  }
+}
 
 export const command: Command = {
   name: 'parse',
@@ -15,6 +143,54 @@ export const command: Command = {
       summary: { type: 'boolean', default: false },
     });
     if (!args) return EXIT.OK;
-    return EXIT.SOFTWARE;
+    const { format, timezone, summary } = args.values;
+    let parse: LineParser;
+    try {
+      parse = createParser({ format, timezone });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const paths = args.positionals.length > 0 ? args.positionals : [STDIN];
+    if (paths.filter((p) => p === STDIN).length > 1) throw new UsageError("'-' (stdin) may be given once");
+
+    const out = new BatchedWriter(process.stdout);
+    const err = new BatchedWriter(process.stderr, 64 * 1024);
+    const sink = summary
+      ? new SummarySink(parse, format === 'auto' || format === 'http', err)
+      : new EventSink(parse, out, err, paths.length > 1);
+
+    let unreadable = 0;
+    for (const path of paths) {
+      const source = path === STDIN ? '<stdin>' : path;
+      sink.begin(source);
+      let stopped = false;
+      try {
+        for await (const chunk of inputChunks(path)) {
+          if (!(await sink.chunk(chunk))) {
+            stopped = true;
+            break;
+          }
+        }
+        if (!stopped) sink.end();
+      } catch (e) {
+        // The lines read before the error were processed; an unterminated last one is dropped.
+        unreadable++;
+        err.write(`breakwater parse: cannot read ${source}: ${describeError(e)}\n`);
+      }
+      if (stopped) break;
+    }
+
+    if (sink instanceof SummarySink) {
+      out.write(JSON.stringify(sink.builder.toJSON()) + '\n');
+    } else if (!out.closed) {
+      err.write(`breakwater parse: ${sink.total} lines, ${sink.events} events, ${sink.rejects} rejects\n`);
+    }
+    await out.flush();
+    await err.flush();
+    if (out.error) {
+      process.stderr.write(`breakwater parse: cannot write output: ${out.error.message}\n`);
+      return EXIT.FAILURE;
+    }
+    return unreadable > 0 ? EXIT.NO_INPUT : EXIT.OK;
   },
 };

@@ -1,0 +1,103 @@
+/**
+ * The lean summary path must count exactly what the full parser would: for every line it takes,
+ * the summary is the one the parser's event gives. Checked over generated lines, the example log
+ * and many mutations of them (bytes replaced, deleted, inserted: junk, control characters,
+ * non-ASCII, separators).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LeanHttplog } from '../../../src/analyze/lean-httplog.js';
+import { SummaryBuilder } from '../../../src/analyze/summary.js';
+import { SummaryScan } from '../../../src/analyze/summary-scan.js';
+import { createParser } from '../../../src/haproxy/parser.js';
+import { generateHttpLogLines } from '../../../bench/gen-lines.js';
+
+const parse = createParser();
+const EXAMPLE = join(import.meta.dirname, '../../../examples/haproxy.log');
+
+/** The summary of one line through the lean path, or null when it leaves the line to the parser. */
+function lean(line: Buffer): unknown {
+  const b = new SummaryBuilder();
+  return new LeanHttplog(b).take(line, 0, line.length) ? b.toJSON() : null;
+}
+
+function viaParser(line: Buffer): unknown {
+  const b = new SummaryBuilder();
+  const r = parse(line.toString('utf8'));
+  if (r.ok) b.event(r.event);
+  else b.rejects++;
+  return b.toJSON();
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const JUNK = [0x20, 0x2d, 0x2f, 0x3a, 0x30, 0x31, 0x39, 0x22, 0x5b, 0x5d, 0x2b, 0x3c, 0x09, 0x00, 0x1b, 0x7f, 0xc3, 0xa9, 0xff, 0x41];
+
+function mutate(line: Buffer, r: () => number): Buffer {
+  const bytes = [...line];
+  const edits = 1 + Math.floor(r() * 3);
+  for (let k = 0; k < edits; k++) {
+    const at = Math.floor(r() * bytes.length);
+    const junk = JUNK[Math.floor(r() * JUNK.length)];
+    const op = r();
+    if (op < 0.5) bytes[at] = junk;
+    else if (op < 0.75) bytes.splice(at, 1);
+    else bytes.splice(at, 0, junk);
+  }
+  return Buffer.from(bytes);
+}
+
+test('the lean path agrees with the parser on every line it takes, and takes the canonical ones', () => {
+  const base = [
+    ...generateHttpLogLines(3000, { seed: 11, failureRate: 0.3 }),
+    ...readFileSync(EXAMPLE, 'utf8').split('\n').filter(Boolean),
+  ].map((l) => Buffer.from(l));
+  const r = rng(5);
+  let taken = 0;
+  let mutatedTaken = 0;
+  for (const line of base) {
+    const got = lean(line);
+    if (got !== null) {
+      taken++;
+      assert.deepEqual(got, viaParser(line), line.toString());
+    }
+    for (let m = 0; m < 8; m++) {
+      const bad = mutate(line, r);
+      const lean2 = lean(bad);
+      if (lean2 === null) continue;
+      mutatedTaken++;
+      assert.deepEqual(lean2, viaParser(bad), JSON.stringify(bad.toString('latin1')));
+    }
+  }
+  // Every generated line is canonical httplog; the example adds health, tcp and garbage lines.
+  assert.ok(taken >= 3000, `lean path took ${taken} lines`);
+  assert.ok(mutatedTaken > 1000, `mutations still taken: ${mutatedTaken}`);
+});
+
+test('SummaryScan gives the same summary with and without the lean path, across chunk boundaries', () => {
+  const text = Buffer.from(
+    [...generateHttpLogLines(2000, { seed: 3, failureRate: 0.2 })].join('\n') + '\n' + readFileSync(EXAMPLE, 'utf8') + 'last line without newline',
+  );
+  const summarise = (leanHttplog: boolean, chunkSize: number) => {
+    const b = new SummaryBuilder();
+    const rejects: string[] = [];
+    const scan = new SummaryScan(b, parse, leanHttplog, (s, n, reason) => rejects.push(`${s}:${n}: ${reason}`));
+    scan.begin('x');
+    for (let i = 0; i < text.length; i += chunkSize) scan.chunk(text.subarray(i, i + chunkSize));
+    scan.end();
+    return { summary: b.toJSON(), rejects };
+  };
+  const reference = summarise(false, 1 << 20);
+  assert.equal(reference.summary.lines, text.toString().split('\n').length);
+  for (const size of [1 << 20, 4096, 997, 64]) assert.deepEqual(summarise(true, size), reference, `chunk ${size}`);
+});
