@@ -54,6 +54,7 @@ export function alertmanagerPayload(n: Notification, receiver: string, opts: { e
     threshold: String(a.threshold),
   };
   if (n.tried.length) annotations.repairs_tried = n.tried.filter((t) => t.phase === 'repair').map((t) => `${t.hook}: ${t.status}`).join(', ');
+  if (n.server_status) annotations.server_status = n.server_status;
   if (a.time_to_recover_ms != null) annotations.time_to_recover_ms = String(a.time_to_recover_ms);
   if (n.kind === 'escalation') annotations.escalation = `not recovered ${n.waited_s ?? '?'} s after repair`;
   const base = opts.externalURL.replace(/\/+$/, '');

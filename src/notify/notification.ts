@@ -18,6 +18,8 @@ export interface Notification {
   tried: TriedStep[];
   /** Escalations: seconds since the first repair. */
   waited_s?: number;
+  /** What HAProxy's runtime API said of the server at the last poll (stats poller), if known. */
+  server_status?: string;
 }
 
 export function where(a: AlertEvent): string {

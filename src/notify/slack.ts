@@ -23,6 +23,7 @@ export function slackMessage(n: Notification): { text: string } {
     `• Normal: ${a.baseline} failures/window, ratio ${percent(a.baseline_ratio)} (threshold ${a.threshold})`,
     `• Fired at ${e(a.fired_at)}${a.resolved_at ? `, resolved at ${e(a.resolved_at)}` : ''}${a.evaluations ? `, held ${a.evaluations} evaluation(s)` : ''}`,
   ];
+  if (n.server_status) lines.push(`• HAProxy says: ${e(n.server_status)}`);
   if (a.time_to_recover_ms != null) lines.push(`• Recovered ${Math.round(a.time_to_recover_ms / 1000)} s after the first repair`);
   if (n.kind === 'escalation') lines.push(`• Still not recovered ${n.waited_s ?? '?'} s after the repair: a human is needed`);
   const repairs = n.tried.filter((t) => t.phase === 'repair');

@@ -13,6 +13,7 @@ import { enabledDiagnostics, runDiagnostic } from './diagnostics.js';
 import { executeHook } from './hooks.js';
 import { Redactor } from './redact.js';
 import { resolveTarget, type RepairTarget } from './target.js';
+import type { HealthSignal } from '../stats/poller.js';
 
 export interface DispatcherOptions {
   pipeline: Pick<Pipeline, 'name' | 'haproxy' | 'hooks' | 'notify' | 'stats'>;
@@ -21,6 +22,8 @@ export interface DispatcherOptions {
   store: Store | null;
   bus: Bus | null;
   env?: NodeJS.ProcessEnv;
+  /** The stats poller's latest view of a server (StatsPoller.latest), to enrich notifications. */
+  serverStatus?: (backend: string, server: string) => HealthSignal | undefined;
   /** Clock of the guardrails (tests). */
   now?: () => number;
 }
@@ -82,7 +85,7 @@ export class RepairDispatcher implements AlertDispatcher {
     if (this.closed) return;
     const incident = this.incident(event.alert_id);
     if (event.state === 'resolved') this.onResolved(event, incident);
-    this.notifier.notify({ kind: event.state, pipeline: this.opts.pipeline.name, alert: event, tried: [...incident.tried] });
+    this.notifier.notify({ kind: event.state, pipeline: this.opts.pipeline.name, alert: event, tried: [...incident.tried], server_status: this.serverStatus(event) });
     this.track(this.runbook(event, incident));
   }
 
@@ -96,6 +99,12 @@ export class RepairDispatcher implements AlertDispatcher {
     this.closed = true;
     for (const i of this.incidents.values()) if (i.deadline) clearTimeout(i.deadline);
     await this.idle();
+  }
+
+  private serverStatus(event: AlertEvent): string | undefined {
+    if (!this.opts.serverStatus || !event.backend || !event.server) return undefined;
+    const s = this.opts.serverStatus(event.backend, event.server);
+    return s ? `${s.status}${s.check_status ? ` (check ${s.check_status})` : ''} at ${s.at}` : undefined;
   }
 
   private track(p: Promise<void>): void {
@@ -253,7 +262,7 @@ export class RepairDispatcher implements AlertDispatcher {
           })
           .then(() => {
             if (!this.opts.pipeline.notify.escalate) return;
-            const n: Notification = { kind: 'escalation', pipeline: this.opts.pipeline.name, alert: event, tried: [...incident.tried], waited_s };
+            const n: Notification = { kind: 'escalation', pipeline: this.opts.pipeline.name, alert: event, tried: [...incident.tried], waited_s, server_status: this.serverStatus(event) };
             this.notifier.notify(n);
           }),
       );

@@ -234,6 +234,7 @@ test('http hook: signed JSON webhook; verify records time to recover; escalation
       store,
       bus: null,
       env,
+      serverStatus: (b, s) => (b === 'app' && s === 'web2' ? { at: '2026-11-21T00:10:05.000Z', host: 'lb1', backend: b, server: s, status: 'DOWN', up: false, previous_status: 'UP', changed: true, check_status: 'L4CON', econ_delta: 3, eresp_delta: 0 } : undefined),
     });
     store.queryAnswer = [{ status: 503, termination_state: 'SC--', requests: 40, conn_failures: 40 }];
     const recovering = alertEvent({ alert_id: 'r1' });
@@ -271,6 +272,7 @@ test('http hook: signed JSON webhook; verify records time to recover; escalation
     const escalation = am.find((p) => p.alerts[0].annotations.escalation);
     assert.ok(escalation, 'escalated through the webhook');
     assert.equal(escalation.commonLabels.server, 'web2');
+    assert.equal(escalation.alerts[0].annotations.server_status, 'DOWN (check L4CON) at 2026-11-21T00:10:05.000Z');
     assert.match(escalation.alerts[0].annotations.repairs_tried, /remote: ok/);
     assert.equal(am.filter((p) => p.status === 'resolved').length, 1);
     await d.close();
