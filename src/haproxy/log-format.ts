@@ -330,8 +330,10 @@ export function compileLogFormat(format: string, name = 'custom'): CompiledForma
     for (let k = 0; k < n; k++) {
       const step = steps[k];
       if (step.kind === 'sep') {
+        // After a capture block that printed nothing, the separator before it was the only one.
+        if (skippedLast) continue;
         if (line.charCodeAt(pos) === 32) pos++;
-        else if (!skippedLast && !(pos === len && isCapture(steps[k + 1]))) {
+        else if (!(pos === len && isCapture(steps[k + 1]))) {
           return pos === len ? `truncated line: ${steps[k + 1].label} missing` : `expected a space before ${steps[k + 1].label} at column ${pos + 1}`;
         }
         continue;
@@ -412,7 +414,7 @@ export function compileLogFormat(format: string, name = 'custom'): CompiledForma
         }
         if (stop !== 32 && !step.spaces) {
           const sp = line.indexOf(' ', pos);
-          if (sp >= 0 && sp < e) return `expected ${next!.label} after ${step.label} at column ${sp + 1}`;
+          if (sp >= 0 && sp < e) return `unexpected space in ${step.label} at column ${sp + 1}`;
         }
         after = e;
       }
