@@ -94,12 +94,21 @@ export class KafkaBus implements Bus {
     });
   }
 
+  /** Topic names on the cluster carry `topic_prefix`; callers only see the contract names. */
+  private onCluster(topic: string): string {
+    return this.config.topic_prefix + topic;
+  }
+
+  private fromCluster(topic: string): string {
+    return topic.startsWith(this.config.topic_prefix) ? topic.slice(this.config.topic_prefix.length) : topic;
+  }
+
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const missing = specs.filter((s) => !existing.has(s.name));
+      const missing = specs.map((s) => ({ ...s, name: this.onCluster(s.name) })).filter((s) => !existing.has(s.name));
       if (missing.length === 0) return;
       await admin.createTopics({
         waitForLeaders: true,
@@ -128,7 +137,7 @@ export class KafkaBus implements Bus {
         bytes += m.value.length + (m.key?.length ?? 0);
         return { key: m.key, value: m.value };
       });
-      this.pending.push({ topic, messages: converted, bytes, resolve, reject });
+      this.pending.push({ topic: this.onCluster(topic), messages: converted, bytes, resolve, reject });
       this.pendingBytes += bytes;
       if (this.pendingBytes >= this.config.batch_max_bytes) this.kick();
       else if (!this.lingerTimer && !this.sending) this.lingerTimer = setTimeout(() => this.kick(), this.config.linger_ms);
@@ -228,7 +237,8 @@ export class KafkaBus implements Bus {
     const keyOf = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const next = new Map<string, TopicPartition>();
-      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+      for (const [clusterTopic, partitions] of Object.entries(payload.memberAssignment)) {
+        const topic = this.fromCluster(clusterTopic);
         for (const partition of partitions) next.set(keyOf({ topic, partition }), { topic, partition });
       }
       const revoked = [...assigned].filter(([k]) => !next.has(k)).map(([, tp]) => tp);
@@ -240,15 +250,16 @@ export class KafkaBus implements Bus {
       });
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
+    await consumer.subscribe({ topics: options.topics.map((t) => this.onCluster(t)), fromBeginning: options.fromBeginning ?? false });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (batch.messages.length === 0) return;
         await assignments;
+        const topic = this.fromCluster(batch.topic);
         const records: BusRecord[] = batch.messages.map((m) => ({
-          topic: batch.topic,
+          topic,
           partition: batch.partition,
           offset: m.offset,
           key: m.key ? m.key.toString() : null,

@@ -7,6 +7,11 @@ export const KafkaSchema = z
       .default([])
       .describe('Bootstrap brokers (host:port). The KAFKA_BROKERS environment variable (comma-separated) takes precedence.'),
     client_id: z.string().min(1).default('breakwater').describe('Kafka client id (broker logs and quotas).'),
+    topic_prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore, dash')
+      .default('')
+      .describe('Prepended to every topic name on the cluster (`staging.` gives staging.haproxy.events): several pipelines or environments on one cluster. Shippers and processors must agree.'),
     ssl: z.boolean().default(false).describe('Connect with TLS.'),
     sasl_mechanism: z
       .enum(['plain', 'scram-sha-256', 'scram-sha-512'])

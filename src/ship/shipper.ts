@@ -93,7 +93,7 @@ export class Shipper {
 
   /** Stops reading, waits (bounded) for unacknowledged batches, writes the checkpoint, closes files. */
   async stop(): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || !this.loop) return;
     this.stopping = true;
     this.wake();
     await this.loop;

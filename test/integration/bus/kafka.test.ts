@@ -25,9 +25,10 @@ async function until(cond: () => boolean, ms = 30_000): Promise<void> {
 }
 
 test('publish resolves after acks=all; a consumer group gets every record once, per partition, and its assignment', async () => {
-  const bus = new KafkaBus(KafkaSchema.parse({ partitions: 3, linger_ms: 5 }), env);
-  const topic = uniqueName('bw_bus');
-  created.push(topic);
+  const prefix = `${uniqueName('bw_bus')}.`;
+  const bus = new KafkaBus(KafkaSchema.parse({ partitions: 3, linger_ms: 5, topic_prefix: prefix }), env);
+  const topic = 'haproxy.events';
+  created.push(prefix + topic);
   await bus.ensureTopics([{ name: topic }]);
   await bus.ensureTopics([{ name: topic }]); // idempotent
   const values = Array.from({ length: 5000 }, (_, i) => ({ key: `h|be|s${i % 10}`, value: JSON.stringify({ i }) }));
@@ -54,6 +55,7 @@ test('publish resolves after acks=all; a consumer group gets every record once, 
   await until(() => got.length >= 5000);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(got.length, 5000, 'redelivered batch counted once');
+  assert.ok(got.every((r) => r.topic === topic), 'records carry the contract topic name, not the prefixed one');
   assert.deepEqual(new Set(got.map((r) => JSON.parse(r.value.toString()).i)).size, 5000);
   assert.deepEqual(assigned.map((t) => t.partition).sort(), [0, 1, 2]);
   for (let s = 0; s < 10; s++) assert.equal(new Set(got.filter((r) => r.key === `h|be|s${s}`).map((r) => r.partition)).size, 1);
