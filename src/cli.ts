@@ -10,11 +10,15 @@ import { ConfigError } from './config/errors.js';
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   parse: () => import('./cli/parse.js'),
   eval: () => import('./cli/eval.js'),
+  ship: () => import('./cli/ship.js'),
+  backfill: () => import('./cli/backfill.js'),
 };
 
 const SUMMARIES: Record<string, string> = {
   parse: 'parse HAProxy log lines into JSON events (or a per-server --summary)',
   eval: 'evaluate the detector on a NAB corpus (results files and NAB scores)',
+  ship: 'tail HAProxy logs and publish events to Kafka (checkpointed, rotation-safe)',
+  backfill: 'replay archived logs (plain or .gz) through parser, store and detector in event time',
 };
 
 function topLevelHelp(): string {
