@@ -20,31 +20,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function buildReceivers(config: NotifyConfig, bus: Bus | null, env: NodeJS.ProcessEnv = process.env): Receiver[] {
   const post = { timeoutMs: config.timeout_ms, retries: config.retries, backoffMs: config.backoff_ms };
   const missing = (name: string): PostResult => ({ ok: false, status: null, attempts: 0, detail: `environment variable ${name} is not set` });
-  const receivers: Receiver[] = [];
-  for (const w of config.webhooks) {
-    receivers.push({
-      name: w.name,
-      type: 'webhook',
-      accepts: (n) => n.kind !== 'resolved' || w.send_resolved,
-      send: async (n) => {
-        const url = env[w.url_env];
-        if (!url) return missing(w.url_env);
-        return postJson(url, alertmanagerPayload(n, w.name, { externalURL: config.external_url, severity: config.severity }), post);
-      },
-    });
-  }
-  for (const s of config.slack) {
-    receivers.push({
-      name: s.name,
-      type: 'slack',
-      accepts: (n) => n.kind !== 'resolved' || s.send_resolved,
-      send: async (n) => {
-        const url = env[s.webhook_url_env];
-        if (!url) return missing(s.webhook_url_env);
-        return postJson(url, slackMessage(n), post);
-      },
-    });
-  }
+  /** A receiver POSTing `payload(n)` as JSON to the URL held by env var `urlEnv`. */
+  const posting = (name: string, type: 'webhook' | 'slack', urlEnv: string, sendResolved: boolean, payload: (n: Notification) => unknown): Receiver => ({
+    name,
+    type,
+    accepts: (n) => n.kind !== 'resolved' || sendResolved,
+    send: async (n) => {
+      const url = env[urlEnv];
+      return url ? postJson(url, payload(n), post) : missing(urlEnv);
+    },
+  });
+  const receivers: Receiver[] = [
+    ...config.webhooks.map((w) =>
+      posting(w.name, 'webhook', w.url_env, w.send_resolved, (n) => alertmanagerPayload(n, w.name, { externalURL: config.external_url, severity: config.severity })),
+    ),
+    ...config.slack.map((s) => posting(s.name, 'slack', s.webhook_url_env, s.send_resolved, slackMessage)),
+  ];
   if (config.bus && bus) {
     receivers.push({
       name: TOPICS.alerts,
