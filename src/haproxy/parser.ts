@@ -168,11 +168,12 @@ function bodyParser(format: string, ctx: BodyContext): Body {
 function nonRequestMessage(line: string, pos: number, ev: HaproxyEvent, ctx: BodyContext): string | null | undefined {
   const c = line.charCodeAt(pos);
   if (c === 67 && line.startsWith('Connect from ', pos)) return parseLegacy(line, pos, ev);
-  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return parseStatus(line, pos, ev);
+  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+    const status = parseStatus(line, pos, ev);
+    if (status !== undefined) return status;
+  }
   if (c === 60 && line.startsWith('<OCSP-UPDATE> ', pos)) return variant('ocsp-update').parse(line, pos, ev, ctx);
-  const err = parseConnectionError(line, pos, ev, ctx);
-  if (err !== undefined) return err;
-  return undefined;
+  return parseConnectionError(line, pos, ev, ctx);
 }
 
 /** Clears what a failed attempt may have filled in (the prefix fields are set afterwards). */
@@ -190,20 +191,23 @@ const TLS_VERSION = /^(?:TLS|SSL)v[\d.]+$/;
  */
 function autoBody(ctx: BodyContext): Body {
   return (line, pos, ev) => {
-    const c = line.charCodeAt(pos);
-    const isLetter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+    // Request lines start with "address:port [" (the address may be IPv6 hex: "fe80::1").
+    const sp = line.indexOf(' ', pos);
+    const requestLike = sp > pos && line.charCodeAt(sp + 1) === 91;
     let first: string | null = null;
-    if (!isLetter && c !== 60) {
+    if (requestLike) {
       first = fastRequestLine(line, pos, ev, ctx);
       if (first === null) return null;
       reset(ev, ctx);
     }
     const message = nonRequestMessage(line, pos, ev, ctx);
     if (message !== undefined) return message;
-    if (isLetter || c === 60) return 'not an HAProxy log line: unrecognised message';
+    const c = line.charCodeAt(pos);
+    if (!requestLike && ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 60)) {
+      return 'not an HAProxy log line: unrecognised message';
+    }
     reset(ev, ctx);
 
-    const sp = line.indexOf(' ', pos);
     const candidates: CompiledFormat[] = sp >= 0 && line.startsWith(' - - [', sp)
       ? [builtinFormat('httplog-clf'), builtinFormat('tcplog-clf')]
       : [builtinFormat('httpslog'), variant('httplog-host'), builtinFormat('error-log')];

@@ -83,7 +83,7 @@ export function httplogBody(r: Rng): string {
   const plus = r() < 0.1 ? '+' : '';
   const caps = r() < 0.5 ? '' : r() < 0.5 ? `${captures(r)} ` : `${captures(r)} ${captures(r)} `;
   const req = pick(r, REQUESTS);
-  const truncated = r() < 0.05;
+  const truncated = req.length > 8 && r() < 0.05;
   return (
     `${pick(r, CLIENTS)}:${r() < 0.05 ? '-' : int(r, 65536)} [${date(r)}] ${pick(r, FRONTENDS)} ${pick(r, BACKENDS)}/${pick(r, SERVERS)} ` +
     `${timer(r)}/${timer(r)}/${timer(r)}/${timer(r)}/${plus}${int(r, 100000)} ${pick(r, STATUSES)} ${plus}${int(r, 1e7)} ` +
