@@ -48,12 +48,9 @@ export const command: Command = {
     const files = args.positionals;
     if (files.length === 0) throw new UsageError('name at least one FILE');
     const pipeline = args.values.config ? loadPipeline(args.values.config) : PipelineSchema.parse({ name: 'backfill' });
-    const sizes: number[] = [];
     for (const f of files) {
       try {
-        const st = await stat(f);
-        if (!st.isFile()) throw new Error('not a regular file');
-        sizes.push(st.size);
+        if (!(await stat(f)).isFile()) throw new Error('not a regular file');
       } catch (err) {
         process.stderr.write(`breakwater backfill: cannot read ${f}: ${(err as Error).message}\n`);
         return EXIT.NO_INPUT;
@@ -65,7 +62,7 @@ export const command: Command = {
     progress.start();
     let summary: BackfillSummary;
     try {
-      summary = await job.run(sizes);
+      summary = await job.run();
     } catch (err) {
       progress.stop();
       process.stderr.write(`breakwater backfill: ${(err as Error).message}\n`);

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { HaproxyEvent, ParseResult } from '../haproxy/event.js';
 import type { Store } from '../store/store.js';
@@ -43,8 +44,8 @@ export class Backfill {
   }
 
   /** Sizes first (percent and ETA), then every file start to end through parser, store and detector. */
-  async run(sizes: number[]): Promise<BackfillSummary> {
-    this.bytesTotal = sizes.reduce((a, b) => a + b, 0);
+  async run(): Promise<BackfillSummary> {
+    for (const f of this.options.files) this.bytesTotal += (await stat(f)).size;
     const { store } = this.options;
     const replay = await runDetectorOverEvents(this.events(), this.options.detector, store ? (a) => store.insertAlert(a) : undefined);
     await store?.flush();
@@ -57,11 +58,19 @@ export class Backfill {
     const batchSize = this.options.batchSize ?? 5000;
     let events: HaproxyEvent[] = [];
     let rejects: RejectRecord[] = [];
+    // Store inserts resolve once durable (a batch timer may hold them): keep a few outstanding
+    // instead of waiting for each; the store's own buffer bound gives backpressure.
+    const writes: Promise<void>[] = [];
+    const track = (p: Promise<void>) => {
+      p.catch(() => undefined); // rethrown where it is awaited below
+      writes.push(p);
+    };
     const flush = async () => {
-      if (store && events.length) await store.insertEvents(events);
-      if (store && rejects.length) await store.insertRejects(rejects.map(({ event_id: _id, ...row }) => row));
+      if (store && events.length) track(store.insertEvents(events));
+      if (store && rejects.length) track(store.insertRejects(rejects.map(({ event_id: _id, ...row }) => row)));
       events = [];
       rejects = [];
+      while (writes.length > 8) await writes.shift();
     };
     for (const path of this.options.files) {
       const archive = await openArchive(path, sources.fingerprint_bytes);
@@ -100,5 +109,6 @@ export class Backfill {
       this.current = null;
     }
     await flush();
+    await Promise.all(writes);
   }
 }
