@@ -37,6 +37,8 @@ interface Incident {
   firstAttemptAt: number | null;
   deadline: NodeJS.Timeout | null;
   resolved: boolean;
+  /** Lifecycle states already notified: a detector re-emitting `firing` (more evaluations) pages once. */
+  notified: Set<string>;
 }
 
 const MAX_INCIDENTS = 10_000;
@@ -59,6 +61,8 @@ function secretEnvNames(p: DispatcherOptions['pipeline']): string[] {
  * The AlertDispatcher of a pipeline: notifies (webhook, Slack, breakwater.alerts) and runs the
  * runbook (diagnostics, repair hooks under guardrails, recovery verification, escalation).
  * `dispatch` never waits for any of it: detection goes on while hooks and notifiers work.
+ * A `firing` event repeated for the same alert_id (the detector reporting more evaluations)
+ * notifies once but gives hooks waiting for `min_evaluations` their chance.
  * On a resolved event after a repair, `time_to_recover_ms` is set on the event object passed
  * in before `dispatch` returns, so a caller storing the alert afterwards stores it too.
  */
@@ -85,7 +89,10 @@ export class RepairDispatcher implements AlertDispatcher {
     if (this.closed) return;
     const incident = this.incident(event.alert_id);
     if (event.state === 'resolved') this.onResolved(event, incident);
-    this.notifier.notify({ kind: event.state, pipeline: this.opts.pipeline.name, alert: event, tried: [...incident.tried], server_status: this.serverStatus(event) });
+    if (!incident.notified.has(event.state)) {
+      incident.notified.add(event.state);
+      this.notifier.notify({ kind: event.state, pipeline: this.opts.pipeline.name, alert: event, tried: [...incident.tried], server_status: this.serverStatus(event) });
+    }
     this.track(this.runbook(event, incident));
   }
 
@@ -116,7 +123,7 @@ export class RepairDispatcher implements AlertDispatcher {
   private incident(alertId: string): Incident {
     let i = this.incidents.get(alertId);
     if (!i) {
-      i = { tried: [], firstRepairAt: null, firstAttemptAt: null, deadline: null, resolved: false };
+      i = { tried: [], firstRepairAt: null, firstAttemptAt: null, deadline: null, resolved: false, notified: new Set() };
       this.incidents.set(alertId, i);
       if (this.incidents.size > MAX_INCIDENTS) {
         const [oldestId, oldest] = this.incidents.entries().next().value as [string, Incident];

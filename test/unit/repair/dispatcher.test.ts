@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { RepairDispatcher } from '../../../src/repair/dispatcher.js';
+import type { Bus } from '../../../src/bus/bus.js';
 import { RecordingStore, alertEvent, pipeline } from './fixtures.js';
 import { webhookReceiver } from '../notify/receiver.js';
 import { freePort } from '../../support/haproxy-lab.js';
@@ -32,7 +33,11 @@ test('a new pack is a dry run: hooks are recorded as dry_run and nothing runs', 
     const sentinel = join(dir, 'ran');
     const store = new RecordingStore();
     const d = new RepairDispatcher({
-      pipeline: pipeline({ hooks: { diagnostics: noDiagnostics, repair: [{ name: 'touch', type: 'exec', argv: ['touch', sentinel] }, { name: 'restart', type: 'restart_service', argv: ['touch', sentinel] }] }, notify: { bus: false } }),
+      pipeline: pipeline({
+        haproxy: { backends: { app: { service: 'app.service' } } },
+        hooks: { diagnostics: noDiagnostics, repair: [{ name: 'touch', type: 'exec', argv: ['touch', sentinel] }, { name: 'restart', type: 'restart_service' }, { name: 'drain', type: 'haproxy_runtime', action: 'drain' }] },
+        notify: { bus: false },
+      }),
       baseDir: dir,
       store,
       bus: null,
@@ -41,8 +46,10 @@ test('a new pack is a dry run: hooks are recorded as dry_run and nothing runs', 
     await d.close();
     assert.equal(existsSync(sentinel), false);
     const runs = store.runs('repair');
-    assert.deepEqual(runs.map((r) => [r.hook, r.status, r.dry_run]), [['touch', 'dry_run', true], ['restart', 'dry_run', true]]);
+    assert.deepEqual(runs.map((r) => [r.hook, r.status, r.dry_run]), [['touch', 'dry_run', true], ['restart', 'dry_run', true], ['drain', 'dry_run', true]]);
     assert.match(runs[0].output, /would run "touch"/);
+    assert.match(runs[1].output, /would run "systemctl" "restart" "app.service" for app\/web1, then probe it/);
+    assert.match(runs[2].output, /would send "set server app\/web1 state drain"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -140,8 +147,14 @@ test('guardrails in the chain: kill switch, min evaluations, run_if after a fail
     assert.match(store.runs('repair', 'restart')[0].reason ?? '', /held 2 evaluation\(s\), hook needs 3/);
     assert.match(store.runs('repair', 'probe')[0].output, /ECONNREFUSED/);
 
+    // The detector re-reports alert 'e' with more evaluations: now the restart may run.
     store.hookRuns = [];
-    await d.dispatch(alertEvent({ alert_id: 'f', evaluations: 3 }));
+    await d.dispatch(alertEvent({ alert_id: 'e', evaluations: 3 }));
+    await d.idle();
+    assert.deepEqual(store.runs('repair').map((r) => [r.hook, r.status]), [['probe', 'failed'], ['restart', 'ok']]);
+
+    store.hookRuns = [];
+    await d.dispatch(alertEvent({ alert_id: 'f', evaluations: 3, server: 'web9' }));
     await d.idle();
     assert.deepEqual(store.runs('repair').map((r) => [r.hook, r.status]), [['probe', 'failed'], ['restart', 'ok']]);
     assert.ok(existsSync(out));
@@ -283,4 +296,16 @@ test('http hook: signed JSON webhook; verify records time to recover; escalation
     await rx.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a firing alert re-reported by the detector is notified once; resolved once more', async () => {
+  const published: string[] = [];
+  const bus = { publish: async (_t: string, m: { value: string | Buffer }[]) => void published.push(...m.map((x) => String(x.value))) } as unknown as Bus;
+  const d = new RepairDispatcher({ pipeline: pipeline({ hooks: { diagnostics: noDiagnostics } }), baseDir: '.', store: new RecordingStore(), bus });
+  await d.dispatch(alertEvent({ alert_id: 'once', evaluations: 1 }));
+  await d.dispatch(alertEvent({ alert_id: 'once', evaluations: 2 }));
+  await d.dispatch(alertEvent({ alert_id: 'once', state: 'resolved' }));
+  await d.close();
+  assert.deepEqual(published.map((v) => JSON.parse(v).state), ['firing', 'resolved']);
+  assert.equal(JSON.parse(published[0]).pipeline, 'test');
 });
