@@ -33,7 +33,7 @@ let compiled: Map<string, CompiledFormat> | null = null;
 export function builtinFormat(name: BuiltinFormatName): CompiledFormat {
   if (compiled === null) {
     compiled = new Map();
-    for (const [n, f] of Object.entries(BUILTIN_FORMAT_STRINGS)) compiled.set(n, compileLogFormat(f, n));
+    for (const [n, f] of Object.entries(BUILTIN_FORMAT_STRINGS)) compiled.set(n, compileLogFormat(f, n, n === 'error-log' ? 'error' : undefined));
   }
   return compiled.get(name)!;
 }

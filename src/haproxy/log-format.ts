@@ -255,6 +255,13 @@ function kindOf(items: FormatItem[]): EventKind {
   return 'custom';
 }
 
+/** `"%r"` written with literal quotes: the value runs to the closing quote, spaces included. */
+function betweenQuotes(items: FormatItem[], i: number): boolean {
+  const before = items[i - 1];
+  const after = items[i + 1];
+  return before?.kind === 'text' && before.text.endsWith('"') && after?.kind === 'text' && after.text.startsWith('"');
+}
+
 function buildSteps(items: FormatItem[]): Step[] {
   const steps: Step[] = [];
   items.forEach((item, i) => {
@@ -262,9 +269,10 @@ function buildSteps(items: FormatItem[]): Step[] {
     else if (item.kind === 'sep') steps.push({ kind: 'sep', text: ' ', label: 'space', shape: Shape.Plain, width: 0, quote: false, spaces: false, set: null });
     else if (item.kind === 'alias') {
       const { shape, width } = shapeOf(item.alias, items[i + 1]);
-      steps.push({ kind: 'var', text: '', label: `%${item.alias}`, shape, width, quote: item.quote, spaces: ZONED_DATES.has(item.alias), set: aliasSetter(item.alias, item.hex, item.name) });
+      const spaces = ZONED_DATES.has(item.alias) || betweenQuotes(items, i);
+      steps.push({ kind: 'var', text: '', label: `%${item.alias}`, shape, width, quote: item.quote, spaces, set: aliasSetter(item.alias, item.hex, item.name) });
     } else {
-      steps.push({ kind: 'var', text: '', label: `%[${item.expr}]`, shape: Shape.Plain, width: 0, quote: item.quote, spaces: false, set: sampleSetter(item.expr, item.name) });
+      steps.push({ kind: 'var', text: '', label: `%[${item.expr}]`, shape: Shape.Plain, width: 0, quote: item.quote, spaces: betweenQuotes(items, i), set: sampleSetter(item.expr, item.name) });
     }
   });
   return steps;
@@ -304,7 +312,8 @@ function closingQuote(line: string, q: number, next: Step | undefined): number {
   }
 }
 
-export function compileLogFormat(format: string, name = 'custom'): CompiledFormat {
+/** `kind` overrides the kind inferred from the variables (the error-log format logs no request). */
+export function compileLogFormat(format: string, name = 'custom', kindOverride?: EventKind): CompiledFormat {
   const items = tokenizeLogFormat(format);
   if (!items.some((i) => i.kind === 'alias' || i.kind === 'sample')) {
     throw new Error('log-format string has no %-variable');
@@ -313,7 +322,7 @@ export function compileLogFormat(format: string, name = 'custom'): CompiledForma
   while (items.length > 0 && items[0].kind === 'sep') items.shift();
   while (items.length > 0 && items[items.length - 1].kind === 'sep') items.pop();
   const steps = buildSteps(items);
-  const kind = kindOf(items);
+  const kind = kindOverride ?? kindOf(items);
   const timers = items.flatMap((i) => (i.kind === 'alias' && TIMERS.has(i.alias) ? [i.alias] : []));
   const n = steps.length;
 

@@ -160,7 +160,8 @@ function bodyParser(format: string, ctx: BodyContext): Body {
       }
     }
     reset(ev, ctx);
-    return nonRequestMessage(line, pos, ev, ctx) ?? first;
+    const message = nonRequestMessage(line, pos, ev, ctx);
+    return message === undefined ? first : message;
   };
 }
 
