@@ -148,9 +148,17 @@ export function* generateHttpLogLines(count: number, options: GenerateOptions = 
   const interval = options.intervalMs ?? 3;
   let t = (options.start ?? new Date(Date.UTC(2026, 10, 20, 9, 0, 0))).getTime();
   const pid = 1000 + Math.floor(r() * 30000);
+  let second = -1;
+  let syslogPrefix = '';
+  let acceptSecond = '';
   for (let i = 0; i < count; i++) {
     t += Math.floor(r() * interval * 2);
-    const d = new Date(t);
+    if (Math.floor(t / 1000) !== second) {
+      second = Math.floor(t / 1000);
+      const d = new Date(t);
+      syslogPrefix = syslogDate(d);
+      acceptSecond = acceptDate(d).slice(0, -4);
+    }
     const b = BACKENDS[Math.floor(r() * BACKENDS.length)];
     const o = outcome(r, b.servers, failureRate);
     const badReq = o.state === 'cR--';
@@ -161,7 +169,7 @@ export function* generateHttpLogLines(count: number, options: GenerateOptions = 
     const conns = `${active}/${active - Math.floor(r() * 20)}/${Math.floor(active / 4)}/${srvConn}/${o.retries}`;
     const request = badReq ? '<BADREQ>' : `${METHODS[Math.floor(r() * METHODS.length)]} ${uri(r, b)} HTTP/1.1`;
     const backendServer = badReq ? `${b.frontend.replace('~', '')}/<NOSRV>` : `${b.name}/${o.server ?? '<NOSRV>'}`;
-    yield `${syslogDate(d)} ${host} haproxy[${pid}]: ${client} [${acceptDate(d)}] ${b.frontend} ${backendServer} ` +
+    yield `${syslogPrefix} ${host} haproxy[${pid}]: ${client} [${acceptSecond}.${pad3(t % 1000)}] ${b.frontend} ${backendServer} ` +
       `${o.timers} ${o.status} ${o.bytes} - - ${o.state} ${conns} 0/0 "${request}"`;
   }
 }

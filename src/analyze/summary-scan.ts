@@ -34,6 +34,11 @@ export class SummaryScan {
     this.lean = leanHttplog ? new LeanHttplog(builder) : null;
   }
 
+  /** Lines of the current input so far. */
+  get lineCount(): number {
+    return this.lineNumber;
+  }
+
   begin(source: string): void {
     this.source = source;
     this.lineNumber = 0;

@@ -84,6 +84,23 @@ export class ServerTally {
     if (connFailure) this.connFailures++;
   }
 
+  /** Adds the counts of `o` (the same server counted over another part of the input, which came after this one). */
+  add(o: ServerTally): void {
+    this.requests += o.requests;
+    for (let i = 0; i < this.byClass.length; i++) this.byClass[i] += o.byClass[i];
+    this.connFailures += o.connFailures;
+    this.retries += o.retries;
+    this.tcpSessions += o.tcpSessions;
+    this.tcSum += o.tcSum;
+    this.tcCount += o.tcCount;
+    this.trSum += o.trSum;
+    this.trCount += o.trCount;
+    this.taSum += o.taSum;
+    this.taCount += o.taCount;
+    this.stateChanges += o.stateChanges;
+    if (o.lastState !== null) this.lastState = o.lastState;
+  }
+
   toJSON(): ServerSummary {
     const c = this.byClass;
     return {
@@ -113,6 +130,13 @@ function mean(sum: number, count: number): number | null {
 /** halog's status class: the first digit when it is 1..5, otherwise "other" (-1, garbage). */
 export function statusClass(status: number): number {
   return status >= 100 && status <= 599 ? Math.floor(status / 100) : 0;
+}
+
+export interface SummaryState {
+  lines: number;
+  events: number;
+  rejects: number;
+  servers: [string, ServerTally][];
 }
 
 export class SummaryBuilder {
@@ -149,6 +173,19 @@ export class SummaryBuilder {
       t.stateChanges++;
       t.lastState = e.health.state;
     }
+  }
+
+  /** The raw counts, as a structured-clone-able object (from a worker thread). */
+  state(): SummaryState {
+    return { lines: this.lines, events: this.events, rejects: this.rejects, servers: [...this.servers] };
+  }
+
+  /** Adds the counts of a later part of the input (`state()` of another builder). */
+  merge(s: SummaryState): void {
+    this.lines += s.lines;
+    this.events += s.events;
+    this.rejects += s.rejects;
+    for (const [key, tally] of s.servers) this.server(key).add(tally);
   }
 
   toJSON(): LogSummary {

@@ -6,7 +6,8 @@ import { LineSplitter, type Line } from '../ship/lines.js';
 import { createParser } from '../haproxy/parser.js';
 import type { ParseResult } from '../haproxy/event.js';
 import { SummaryBuilder } from '../analyze/summary.js';
-import { SummaryScan, MAX_LINE_BYTES, TOO_LONG } from '../analyze/summary-scan.js';
+import { SummaryScan, MAX_LINE_BYTES, TOO_LONG, type RejectReporter } from '../analyze/summary-scan.js';
+import { summariseInParts } from '../analyze/summary-parts.js';
 
 const help = `usage: breakwater parse [FILE…|-] [--format FORMAT] [--timezone TZ]
        breakwater parse --summary [FILE…|-] [--format FORMAT] [--timezone TZ]
@@ -111,10 +112,10 @@ class SummarySink implements Sink {
   readonly builder = new SummaryBuilder();
   private readonly scan: SummaryScan;
 
+  private readonly report: RejectReporter = (source, n, reason) => this.err.write(`${source}:${n}: ${reason}\n`);
+
   constructor(parse: LineParser, leanHttplog: boolean, private readonly err: BatchedWriter) {
-    this.scan = new SummaryScan(this.builder, parse, leanHttplog, (source, n, reason) => {
-      this.err.write(`${source}:${n}: ${reason}\n`);
-    });
+    this.scan = new SummaryScan(this.builder, parse, leanHttplog, this.report);
   }
 
   begin(source: string): void {
@@ -129,6 +130,13 @@ class SummarySink implements Sink {
 
   end(): void {
     this.scan.end();
+  }
+
+  /** A large plain file on several cores; false when it is to be read the usual way. */
+  inParts(path: string, source: string, options: { format: string; timezone: string; lean: boolean }): Promise<boolean> {
+    return summariseInParts(path, source, options, this.scan, this.builder, this.report, async () => {
+      if (this.err.full) await this.err.flush();
+    });
   }
 }
 
@@ -155,16 +163,16 @@ export const command: Command = {
 
     const out = new BatchedWriter(process.stdout);
     const err = new BatchedWriter(process.stderr, 64 * 1024);
-    const sink = summary
-      ? new SummarySink(parse, format === 'auto' || format === 'http', err)
-      : new EventSink(parse, out, err, paths.length > 1);
+    const lean = format === 'auto' || format === 'http';
+    const sink = summary ? new SummarySink(parse, lean, err) : new EventSink(parse, out, err, paths.length > 1);
 
     let unreadable = 0;
     for (const path of paths) {
       const source = path === STDIN ? '<stdin>' : path;
-      sink.begin(source);
       let stopped = false;
       try {
+        if (sink instanceof SummarySink && path !== STDIN && (await sink.inParts(path, source, { format, timezone, lean }))) continue;
+        sink.begin(source);
         for await (const chunk of inputChunks(path)) {
           if (!(await sink.chunk(chunk))) {
             stopped = true;

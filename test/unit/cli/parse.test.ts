@@ -187,6 +187,29 @@ test('--summary on examples/haproxy.log: requests and 5xx per server as halog -s
   assert.match(r.stderr, new RegExp(`haproxy\\.log:${garbageLine}: `));
 });
 
+test('--summary of a large file on several threads: same counts, same rejects with their real line numbers', () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    lines.push(i % 997 === 5 ? `${GARBAGE} ${i}` : httpLine({ backend: 'app', server: `a${i % 5}`, status: i % 13 === 0 ? 503 : 200, second: i % 60 }));
+  }
+  lines.push(TCP_LINE, DOWN_LINE, 'unterminated last line');
+  const path = file('parts.log', lines.join('\n'));
+  const run = (threads: string) => {
+    const r = spawnSync(process.execPath, [CLI, 'parse', '--summary', path], {
+      env: { ...process.env, BREAKWATER_SUMMARY_THREADS: threads, BREAKWATER_PARALLEL_MIN_BYTES: '1' },
+    });
+    return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  };
+  const one = run('1');
+  const three = run('3');
+  assert.equal(three.status, 0, three.stderr);
+  assert.equal(three.stdout, one.stdout);
+  assert.equal(three.stderr, one.stderr);
+  const expectedRejects = lines.map((l, i) => (l.startsWith('this is not') || l.startsWith('unterminated') ? i + 1 : 0)).filter(Boolean);
+  assert.deepEqual([...three.stderr.matchAll(/parts\.log:(\d+): /g)].map((m) => Number(m[1])), expectedRejects);
+  assert.equal(JSON.parse(three.stdout).lines, lines.length);
+});
+
 test('--format tcp and a custom log-format string', () => {
   const tcpFile = file('tcp.log', `${TCP_LINE}\n${httpLine({ backend: 'app', server: 'a1', status: 200 })}\n`);
   const tcp = cli(['--format', 'tcp', tcpFile]);
