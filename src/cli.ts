@@ -12,6 +12,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   eval: () => import('./cli/eval.js'),
   ship: () => import('./cli/ship.js'),
   backfill: () => import('./cli/backfill.js'),
+  run: () => import('./cli/run.js'),
+  demo: () => import('./cli/demo.js'),
 };
 
 const SUMMARIES: Record<string, string> = {
@@ -19,6 +21,8 @@ const SUMMARIES: Record<string, string> = {
   eval: 'evaluate the detector on a NAB corpus (results files and NAB scores)',
   ship: 'tail HAProxy logs and publish events to Kafka (checkpointed, rotation-safe)',
   backfill: 'replay archived logs (plain or .gz) through parser, store and detector in event time',
+  run: 'ship, detect, store, notify and repair in one process (embedded by default)',
+  demo: 'see it work: simulated traffic, a server failing and recovering, the alert firing and resolving',
 };
 
 function topLevelHelp(): string {

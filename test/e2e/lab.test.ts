@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { spawnSync, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { HaproxyLab } from '../support/haproxy-lab.js';
+import { haproxyBinary } from '../support/services.js';
 import { toFileLine } from '../support/lab/syslog.js';
 
 const HTTPLOG = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d lab-lb1 haproxy\[\d+\]: 127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:[\d:.]+\] fe_web be_app\/(\S+) [-\d]+\/[-\d]+\/[-\d]+\/[-\d]+\/\d+ (\d{3}) \d+ - - (\S{4}) [\d/]+ \d+\/\d+ "GET \S+ HTTP\/1\.1"$/;
@@ -24,7 +25,7 @@ test('syslog datagrams become rsyslog-style file lines', () => {
 });
 
 test('the generated config is valid for haproxy -c', () => {
-  const r = spawnSync('haproxy', ['-c', '-f', lab.configPath], { encoding: 'utf8' });
+  const r = spawnSync(haproxyBinary(), ['-c', '-f', lab.configPath], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.ok(existsSync(lab.socketPath), 'runtime API socket exists');
 });

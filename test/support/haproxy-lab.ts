@@ -6,7 +6,7 @@
  * Everything lives in a temp dir and is torn down by stop(), and on process exit as a backstop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { SyslogFileReceiver } from './lab/syslog.js';
 import { startLoad, type LoadOptions, type LoadRun } from './lab/load.js';
+import { haproxyBinary } from './services.js';
 
 export interface LabOptions {
   /** Backend servers (default 3), named app1…appN. */
@@ -33,12 +34,6 @@ export interface LabServer {
 const TSX_LOADER = import.meta.resolve('tsx');
 const BACKEND_SCRIPT = fileURLToPath(new URL('./lab/backend-server.ts', import.meta.url));
 const RESTART_SCRIPT = fileURLToPath(new URL('./lab/restart-backend.ts', import.meta.url));
-
-/** The HAProxy binary: HAPROXY_BIN, else Debian's /usr/sbin/haproxy, else `haproxy` on PATH. */
-export function haproxyBinary(): string {
-  if (process.env.HAPROXY_BIN) return process.env.HAPROXY_BIN;
-  return existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
-}
 
 export async function freePort(): Promise<number> {
   const srv = createNetServer();

@@ -1,0 +1,61 @@
+import { dirname, resolve } from 'node:path';
+import type { Command } from './command.js';
+import { parseCommandArgs, EXIT, UsageError } from './command.js';
+import { loadPipeline } from '../config/pipeline.js';
+import { PipelineRuntime } from '../run/pipeline-runtime.js';
+import { untilSignal } from '../run/signals.js';
+import { log } from '../observe/log.js';
+
+const help = `usage: breakwater run -c PIPELINE.yaml [--data DIR] [--port N]
+
+Runs the whole pipeline in one process: the shipper tails the pipeline's \`sources\`, the
+processor learns each server's failure baseline and raises alerts, the store keeps events,
+alerts and hook runs, and the dispatcher notifies and runs diagnostics and repair hooks.
+
+Embedded by default, nothing to install: an in-process bus and embedded ClickHouse (chdb) under
+store.data_dir (./.breakwater/data). Fleet services instead when set:
+  KAFKA_BROKERS=host:port[,…]   Kafka bus (several \`run\` or \`process\` instances share the work)
+  CLICKHOUSE_URL=http://…:8123  ClickHouse server store
+
+Serves /metrics, /healthz and /readyz on http.host:http.port (127.0.0.1:9464 by default).
+SIGINT/SIGTERM stop it gracefully: reading stops, acknowledged offsets are checkpointed, the
+in-process bus is drained through the detector, running hooks finish, the store is flushed.
+
+options:
+  -c, --config FILE  pipeline file (required), e.g. pipelines/haproxy-backend-connection-failures.yaml
+      --data DIR     embedded store directory (overrides store.data_dir)
+      --port N       overrides http.port (0: any free port)
+
+exit status: 0 after a clean stop, 78 for configuration errors (the message names the field).`;
+
+export const command: Command = {
+  name: 'run',
+  summary: 'ship, detect, store, notify and repair in one process (embedded by default)',
+  help,
+  async run(argv) {
+    const args = parseCommandArgs(this, argv, {
+      config: { type: 'string', short: 'c' },
+      data: { type: 'string' },
+      port: { type: 'string' },
+    });
+    if (!args) return EXIT.OK;
+    if (!args.values.config) throw new UsageError('-c PIPELINE.yaml is required');
+    if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+    const pipeline = loadPipeline(args.values.config);
+    if (args.values.port !== undefined) {
+      const port = Number(args.values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: not a TCP port: ${args.values.port}`);
+      pipeline.http.port = port;
+    }
+    const signal = untilSignal();
+    const runtime = await PipelineRuntime.start({
+      pipeline,
+      baseDir: dirname(resolve(args.values.config)),
+      dataDir: args.values.data,
+    });
+    const sig = await signal;
+    log.info({ signal: sig }, 'breakwater run: stopping');
+    await runtime.stop();
+    return EXIT.OK;
+  },
+};

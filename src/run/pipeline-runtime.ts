@@ -1,0 +1,165 @@
+import type { Pipeline } from '../config/pipeline.js';
+import type { AlertDispatcher, AlertEvent } from '../detect/alert.js';
+import { TOPICS } from '../bus/bus.js';
+import { busKind, openBus, type BusKind } from '../bus/open.js';
+import { openStore } from '../store/open.js';
+import type { SqlStore } from '../store/sql-store.js';
+import { Shipper } from '../ship/shipper.js';
+import { pipelineParser } from '../ship/parser.js';
+import { Processor } from '../process/processor.js';
+import { BusStateStore, MemoryStateStore, type StateStore } from '../process/state.js';
+import { RepairDispatcher } from '../repair/dispatcher.js';
+import { StatsPoller } from '../stats/poller.js';
+import { startObservabilityServer, type ObservabilityServer } from '../observe/http.js';
+import { log } from '../observe/log.js';
+import { CountingBus } from './counting-bus.js';
+
+export interface PipelineRuntimeOptions {
+  pipeline: Pipeline;
+  /** The pipeline file's directory: relative hook paths resolve against it. */
+  baseDir: string;
+  /** Embedded store directory (`--data DIR`); CLICKHOUSE_URL selects a server instead. */
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Consumer group of the processor (processors sharing it split the partitions). */
+  groupId?: string;
+  /** Sees every alert lifecycle event before notify and repair do (the demo narrates them). */
+  onAlert?: (alert: AlertEvent) => void;
+  /** How long stop() waits for the processor to consume what the in-process bus holds. */
+  drainTimeoutMs?: number;
+}
+
+export const DEFAULT_GROUP = 'breakwater-process';
+
+/**
+ * `breakwater run`: the shipper, the processor (detector + store writes), the repair/notify
+ * dispatcher, the runtime API poller and the /metrics endpoint in one process. Embedded by
+ * default (in-process bus, chdb store); KAFKA_BROKERS / CLICKHOUSE_URL switch either to the
+ * fleet's services. Each piece is started through its own class; this only wires them.
+ */
+export class PipelineRuntime {
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    readonly busKind: BusKind,
+    readonly bus: CountingBus,
+    readonly store: SqlStore,
+    readonly dispatcher: RepairDispatcher,
+    readonly processor: Processor,
+    readonly shipper: Shipper,
+    readonly stats: StatsPoller | null,
+    readonly http: ObservabilityServer | null,
+    private readonly drainTimeoutMs: number,
+  ) {}
+
+  static async start(opts: PipelineRuntimeOptions): Promise<PipelineRuntime> {
+    const { pipeline } = opts;
+    const env = opts.env ?? process.env;
+    const kind = busKind(pipeline.bus, env);
+    const groupId = opts.groupId ?? DEFAULT_GROUP;
+    const cleanups: Array<() => Promise<void>> = [];
+    const undo = async () => {
+      for (const c of cleanups.reverse()) await c().catch((err: Error) => log.warn({ err: err.message }, 'run: cleanup after a failed start'));
+    };
+    try {
+      const bus = new CountingBus(await openBus(pipeline.bus, env));
+      cleanups.push(() => bus.close());
+      await bus.ensureTopics([{ name: TOPICS.events }, { name: TOPICS.rejects }, { name: TOPICS.alerts }, { name: TOPICS.stats }]);
+      const store = await openStore({ dataDir: opts.dataDir, config: pipeline.store, env });
+      cleanups.push(() => store.close());
+
+      const stats = pipeline.stats.enabled ? new StatsPoller({ stats: pipeline.stats, haproxy: pipeline.haproxy, bus, store }) : null;
+      const repair = new RepairDispatcher({
+        pipeline,
+        baseDir: opts.baseDir,
+        store,
+        bus,
+        env,
+        serverStatus: stats ? (backend, server) => stats.latest(backend, server) : undefined,
+      });
+      cleanups.push(() => repair.close());
+      const dispatcher: AlertDispatcher = opts.onAlert ? narrated(repair, opts.onAlert) : repair;
+
+      const state: StateStore = kind === 'kafka' ? await BusStateStore.open(bus, groupId) : new MemoryStateStore();
+      const processor = new Processor({ bus, store, state, detector: pipeline.detector, groupId, dispatcher });
+      await processor.start();
+      cleanups.push(() => processor.stop());
+
+      stats?.start();
+      if (stats) cleanups.push(() => stats.stop());
+
+      const shipper = new Shipper({ sources: pipeline.sources, bus, parse: pipelineParser(pipeline) });
+      await shipper.start();
+      cleanups.push(() => shipper.stop());
+
+      const http = pipeline.http.enabled
+        ? await startObservabilityServer({
+            host: pipeline.http.host,
+            port: pipeline.http.port,
+            readiness: {
+              bus: () => {
+                const stalled = shipper.stalledFor();
+                return stalled > 30 ? `no acknowledgement from the bus for ${Math.round(stalled)} s` : null;
+              },
+            },
+          })
+        : null;
+      log.info(
+        { pipeline: pipeline.name, bus: kind, store: env.CLICKHOUSE_URL ? 'clickhouse-server' : 'embedded', files: pipeline.sources.files, metrics: http?.url ?? null },
+        'breakwater run: pipeline started',
+      );
+      return new PipelineRuntime(kind, bus, store, repair, processor, shipper, stats, http, opts.drainTimeoutMs ?? 15_000);
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+  }
+
+  /**
+   * Graceful stop, in data-flow order: the shipper stops reading and checkpoints what the bus
+   * acknowledged; the processor consumes what the in-process bus still holds, then stops (its
+   * last offsets and detector state saved); hooks and notifications finish; the store flushes.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.shipper.stop();
+    if (this.busKind === 'memory') await this.drain();
+    await this.processor.stop();
+    await this.stats?.stop();
+    await this.dispatcher.close();
+    await this.store.flush();
+    await this.store.close();
+    await this.bus.close();
+    await this.http?.close();
+    log.info('breakwater run: stopped');
+  }
+
+  /** Waits until the processor has consumed every event the in-process bus acknowledged. */
+  async drain(timeoutMs = this.drainTimeoutMs): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const want = () => this.bus.acknowledged(TOPICS.events);
+    const seen = () => this.processor.stats.events + this.processor.stats.bad;
+    while (seen() < want()) {
+      if (Date.now() > deadline) {
+        log.warn({ published: want(), processed: seen() }, 'run: stopping before the processor consumed every event');
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  }
+}
+
+function narrated(inner: AlertDispatcher, onAlert: (a: AlertEvent) => void): AlertDispatcher {
+  return {
+    dispatch: (event) => {
+      onAlert(event);
+      return inner.dispatch(event);
+    },
+    close: () => inner.close(),
+  };
+}
