@@ -124,6 +124,22 @@ wait_ready() { # wait_ready NAME CHECK PIDFILE FRAGMENT LOGFILE...
   done
 }
 
+# already_up NAME CHECK PIDFILE FRAGMENT PORT LOGFILE...: true when NAME already runs, either
+# started by this script (then waits until it is ready) or something else that passes CHECK on PORT;
+# dies when PORT is taken by something that does not; false when nothing is there.
+already_up() {
+  local name=$1 check=$2 pidfile=$3 fragment=$4 port=$5
+  shift 5
+  if pid_alive "$pidfile" "$fragment"; then
+    wait_ready "$name" "$check" "$pidfile" "$fragment" "$@"
+    say "$name: running (pid $(<"$pidfile"))"
+    return 0
+  fi
+  port_open "$port" || return 1
+  "$check" || die "$name: port $port is taken by a process this script did not start, and it does not answer as $name"
+  say "$name: a server not started by this script answers on 127.0.0.1:$port; using it"
+}
+
 stop_pidfile() { # stop_pidfile NAME PIDFILE FRAGMENT
   local name=$1 pidfile=$2 fragment=$3 pid i
   if ! pid_alive "$pidfile" "$fragment"; then
@@ -148,6 +164,7 @@ stop_pidfile() { # stop_pidfile NAME PIDFILE FRAGMENT
 KAFKA_DIR="$STATE/kafka"
 KAFKA_PIDFILE="$KAFKA_DIR/kafka.pid"
 KAFKA_FRAGMENT="$KAFKA_DIR/server.properties"
+KAFKA_LOGS=("$KAFKA_DIR/kafka.out" "$KAFKA_DIR/logs/server.log")
 
 kafka_libs() { # resolve the broker's jars with mvn unless the copy matches the pom
   local pom="$ROOT/infra/kafka/pom.xml" stamp="$KAFKA_DIR/libs/.pom.sha256" want
@@ -232,14 +249,7 @@ spawn_detached() {
 }
 
 kafka_up() {
-  if pid_alive "$KAFKA_PIDFILE" "$KAFKA_FRAGMENT"; then
-    wait_ready kafka kafka_ready "$KAFKA_PIDFILE" "$KAFKA_FRAGMENT" "$KAFKA_DIR/kafka.out" "$KAFKA_DIR/logs/server.log"
-    say "kafka: running (pid $(<"$KAFKA_PIDFILE"))"; return 0
-  fi
-  if port_open "$KAFKA_PORT"; then
-    kafka_ready || die "kafka: port $KAFKA_PORT is taken by a process this script did not start, and it does not speak Kafka"
-    say "kafka: a broker not started by this script answers on 127.0.0.1:$KAFKA_PORT; using it"; return 0
-  fi
+  already_up kafka kafka_ready "$KAFKA_PIDFILE" "$KAFKA_FRAGMENT" "$KAFKA_PORT" "${KAFKA_LOGS[@]}" && return 0
   mkdir -p "$KAFKA_DIR/logs" "$KAFKA_DIR/data"
   require_java 17
   kafka_libs
@@ -254,10 +264,10 @@ kafka_up() {
       || { cat "$KAFKA_DIR/format.log" >&2; die "kafka: storage format failed"; }
   fi
   say "kafka: starting on 127.0.0.1:$KAFKA_PORT"
-  keep_previous_log "$KAFKA_DIR/logs/server.log"
+  keep_previous_log "${KAFKA_LOGS[1]}"
   kafka_java_cmd
   spawn_detached "$KAFKA_PIDFILE" "$KAFKA_DIR/kafka.out" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_FRAGMENT"
-  wait_ready kafka kafka_ready "$KAFKA_PIDFILE" "$KAFKA_FRAGMENT" "$KAFKA_DIR/kafka.out" "$KAFKA_DIR/logs/server.log"
+  wait_ready kafka kafka_ready "$KAFKA_PIDFILE" "$KAFKA_FRAGMENT" "${KAFKA_LOGS[@]}"
   say "kafka: ready (pid $(<"$KAFKA_PIDFILE"))"
 }
 
@@ -266,6 +276,7 @@ kafka_up() {
 CH_DIR="$STATE/clickhouse"
 CH_PIDFILE="$CH_DIR/clickhouse.pid"
 CH_FRAGMENT="$CH_DIR/config.xml"
+CH_LOGS=("$CH_DIR/clickhouse.out" "$CH_DIR/log/clickhouse-server.err.log")
 
 clickhouse_config() {
   mkdir -p "$CH_DIR/data" "$CH_DIR/tmp" "$CH_DIR/user_files" "$CH_DIR/format_schemas" "$CH_DIR/log"
@@ -339,22 +350,15 @@ EOF
 }
 
 clickhouse_up() {
-  if pid_alive "$CH_PIDFILE" "$CH_FRAGMENT"; then
-    wait_ready clickhouse clickhouse_ready "$CH_PIDFILE" "$CH_FRAGMENT" "$CH_DIR/clickhouse.out" "$CH_DIR/log/clickhouse-server.err.log"
-    say "clickhouse: running (pid $(<"$CH_PIDFILE"))"; return 0
-  fi
-  if port_open "$CLICKHOUSE_HTTP_PORT"; then
-    clickhouse_ready || die "clickhouse: port $CLICKHOUSE_HTTP_PORT is taken by a process this script did not start, and it does not answer SELECT 1"
-    say "clickhouse: a server not started by this script answers on 127.0.0.1:$CLICKHOUSE_HTTP_PORT; using it"; return 0
-  fi
+  already_up clickhouse clickhouse_ready "$CH_PIDFILE" "$CH_FRAGMENT" "$CLICKHOUSE_HTTP_PORT" "${CH_LOGS[@]}" && return 0
   local bin
   bin=$(find_binary clickhouse-server) || { apt_install clickhouse-server clickhouse-client; bin=$(find_binary clickhouse-server) \
     || die "clickhouse: clickhouse-server is not on this machine after apt-get install clickhouse-server"; }
   clickhouse_config
-  keep_previous_log "$CH_DIR/log/clickhouse-server.err.log"
+  keep_previous_log "${CH_LOGS[1]}"
   say "clickhouse: starting on 127.0.0.1:$CLICKHOUSE_HTTP_PORT (http), :$CLICKHOUSE_TCP_PORT (native)"
   spawn_detached "$CH_PIDFILE" "$CH_DIR/clickhouse.out" "$bin" --config-file="$CH_DIR/config.xml"
-  wait_ready clickhouse clickhouse_ready "$CH_PIDFILE" "$CH_FRAGMENT" "$CH_DIR/clickhouse.out" "$CH_DIR/log/clickhouse-server.err.log"
+  wait_ready clickhouse clickhouse_ready "$CH_PIDFILE" "$CH_FRAGMENT" "${CH_LOGS[@]}"
   say "clickhouse: ready (pid $(<"$CH_PIDFILE"))"
 }
 
