@@ -21,7 +21,10 @@ export const SlackReceiverSchema = z
 /** The `notify` section of a pipeline file: who hears about alerts, and how. */
 export const NotifySchema = z
   .object({
-    bus: z.boolean().default(true).describe('Publish every alert lifecycle event to the breakwater.alerts topic.'),
+    bus: z
+      .boolean()
+      .default(false)
+      .describe('Also publish alert lifecycle events to breakwater.alerts from the notifier. Off: `breakwater run`/`process` already publish every alert there durably; turn on only when the dispatcher runs without the processor.'),
     webhooks: z.array(WebhookReceiverSchema).default([]).describe('Generic webhooks receiving the Alertmanager webhook (version 4) JSON payload.'),
     slack: z.array(SlackReceiverSchema).default([]).describe('Slack incoming webhooks receiving a readable message.'),
     external_url: z.string().default('').describe('Base URL of this Breakwater (Alertmanager `externalURL`); empty when there is none.'),

@@ -13,7 +13,8 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HaproxyLab, freePort, haproxyBinary, startHaproxyLab } from '../../support/haproxy-lab.js';
+import { HaproxyLab, freePort, startHaproxyLab } from '../../support/haproxy-lab.js';
+import { haproxyBinary } from '../../support/services.js';
 import { openStore } from '../../../src/store/open.js';
 import type { SqlStore } from '../../../src/store/sql-store.js';
 import { MemoryBus } from '../../../src/bus/memory.js';
@@ -164,7 +165,7 @@ test('firing alert on a dead server: diagnostics, probe, the pipelines/hooks scr
       ],
       verify: { deadline_s: 120 },
     },
-    notify: { webhooks: [{ name: 'am', url_env: 'BW_IT_AM_URL' }] },
+    notify: { bus: true, webhooks: [{ name: 'am', url_env: 'BW_IT_AM_URL' }] },
   });
   const d = new RepairDispatcher({ pipeline, baseDir: PIPELINES, store, bus, env });
   try {

@@ -92,6 +92,7 @@ test('Notifier: webhook + Slack + bus, one slow receiver never blocks notify(), 
   const config = NotifySchema.parse({
     webhooks: [{ name: 'am', url_env: 'BW_AM_URL' }],
     slack: [{ name: 'chat', webhook_url_env: 'BW_SLACK_URL', send_resolved: false }],
+    bus: true,
     queue_size: 2,
     retries: 0,
   });

@@ -301,7 +301,7 @@ test('http hook: signed JSON webhook; verify records time to recover; escalation
 test('a firing alert re-reported by the detector is notified once; resolved once more', async () => {
   const published: string[] = [];
   const bus = { publish: async (_t: string, m: { value: string | Buffer }[]) => void published.push(...m.map((x) => String(x.value))) } as unknown as Bus;
-  const d = new RepairDispatcher({ pipeline: pipeline({ hooks: { diagnostics: noDiagnostics } }), baseDir: '.', store: new RecordingStore(), bus });
+  const d = new RepairDispatcher({ pipeline: pipeline({ hooks: { diagnostics: noDiagnostics }, notify: { bus: true } }), baseDir: '.', store: new RecordingStore(), bus });
   await d.dispatch(alertEvent({ alert_id: 'once', evaluations: 1 }));
   await d.dispatch(alertEvent({ alert_id: 'once', evaluations: 2 }));
   await d.dispatch(alertEvent({ alert_id: 'once', state: 'resolved' }));
