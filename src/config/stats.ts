@@ -16,6 +16,10 @@ export const StatsSchema = z
     host: z.string().min(1).optional().describe('Host name recorded with the status rows (matches the syslog host of the logs). Absent: this machine\'s hostname.'),
     store: z.boolean().default(true).describe('Store each poll in server_status.'),
     publish: z.boolean().default(true).describe('Publish each poll to the haproxy.stats topic.'),
+    health_events: z
+      .boolean()
+      .default(true)
+      .describe('Publish server state changes (DOWN, back UP) to haproxy.events as `health` events, so the detector fires server_down from the runtime API as from the log line.'),
   })
   .strict();
 

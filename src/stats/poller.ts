@@ -7,6 +7,8 @@ import type { HaproxyConfig } from '../config/haproxy.js';
 import { log } from '../observe/log.js';
 import { numberOrNull, parseStatCsv, serverRows, type StatRow } from './csv.js';
 import { parseRuntimeAddress, runtimeCommand } from './runtime-api.js';
+import { healthEventOf } from './health-event.js';
+import { eventKey } from '../haproxy/event.js';
 
 /**
  * The synthetic health signal of one server at one poll: what the server-down pack's detector
@@ -143,6 +145,10 @@ export class StatsPoller {
         TOPICS.stats,
         statusRows.map((s) => ({ key: `${s.host ?? ''}|${s.backend}|${s.server}`, value: JSON.stringify(s) })),
       );
+    }
+    if (bus && this.opts.stats.health_events) {
+      const changes = signals.map(healthEventOf).filter((e) => e !== null);
+      if (changes.length) await bus.publish(TOPICS.events, changes.map((e) => ({ key: eventKey(e), value: JSON.stringify(e) })));
     }
     if (store && this.opts.stats.store && statusRows.length) await store.insertServerStatus(statusRows);
     this.emit(signals);

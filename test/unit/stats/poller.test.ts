@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { parseStatCsv, serverRows, splitCsvLine } from '../../../src/stats/csv.js';
 import { StatsPoller, statusWord, type HealthSignal } from '../../../src/stats/poller.js';
+import { healthEventOf } from '../../../src/stats/health-event.js';
+import { Detector } from '../../../src/detect/detector.js';
+import { detectorConfig } from '../../../src/config/detector.js';
 import { parseRuntimeAddress, runtimeCommand, setServerState } from '../../../src/stats/runtime-api.js';
 import { HaproxySchema } from '../../../src/config/haproxy.js';
 import { StatsSchema } from '../../../src/config/stats.js';
@@ -72,7 +75,10 @@ test('poller: show stat over the socket → deltas, status rows stored and publi
   const rt = await fakeRuntime(() => csv(state));
   const store = new RecordingStore();
   const published: OutgoingMessage[] = [];
-  const bus = { publish: async (topic: string, m: OutgoingMessage[]) => { assert.equal(topic, 'haproxy.stats'); published.push(...m); } } as unknown as Bus;
+  const healthEvents: OutgoingMessage[] = [];
+  const bus = {
+    publish: async (topic: string, m: OutgoingMessage[]) => void (topic === 'haproxy.stats' ? published : topic === 'haproxy.events' ? healthEvents : assert.fail(topic)).push(...m),
+  } as unknown as Bus;
   const poller = new StatsPoller({
     stats: StatsSchema.parse({ enabled: true, host: 'lb1' }),
     haproxy: HaproxySchema.parse({ runtime_socket: rt.path }),
@@ -110,6 +116,8 @@ test('poller: show stat over the socket → deltas, status rows stored and publi
     const third = await poller.pollOnce();
     assert.equal(third.find((r) => r.server === 'web1')?.econ_delta, 2);
     assert.deepEqual(rt.commands, ['show stat', 'show stat', 'show stat']);
+    // Transitions only: DOWN at the second poll, back UP at the third.
+    assert.deepEqual(healthEvents.map((m) => [m.key, JSON.parse(String(m.value)).health.state]), [['lb1|app|web1', 'DOWN'], ['lb1|app|web1', 'UP']]);
   } finally {
     await poller.stop();
     rt.server.close();
@@ -158,4 +166,26 @@ test('poller: stats page CSV over HTTP with basic auth from env', async () => {
     delete process.env.BW_TEST_STATS_PW;
     srv.close();
   }
+});
+
+test('health events from the poller fire and resolve server_down in the real detector', () => {
+  const signal = (at: string, status: string, previous: string | null): HealthSignal => ({
+    at, host: 'lb1', backend: 'app', server: 'web1', status, up: status !== 'DOWN', previous_status: previous, changed: previous !== null && previous !== status, check_status: 'L4CON', econ_delta: 0, eresp_delta: 0,
+  });
+  assert.equal(healthEventOf(signal('2026-11-21T00:00:00.000Z', 'UP', null)), null);
+  assert.equal(healthEventOf(signal('2026-11-21T00:00:00.000Z', 'DOWN', 'DOWN')), null, 'no event while it stays DOWN');
+  const down = healthEventOf(signal('2026-11-21T00:00:02.000Z', 'DOWN', null));
+  assert.ok(down);
+  assert.equal(down.kind, 'health');
+  assert.equal(down.health?.state, 'DOWN');
+  const d = new Detector(detectorConfig());
+  d.ingest(down);
+  d.advanceTo(Date.parse('2026-11-21T00:00:10.000Z'));
+  const fired = d.drainAlerts();
+  assert.deepEqual(fired.map((a) => [a.state, a.rule, a.backend, a.server]), [['firing', 'server_down', 'app', 'web1']]);
+  const up = healthEventOf(signal('2026-11-21T00:00:20.000Z', 'UP', 'DOWN'));
+  assert.ok(up);
+  d.ingest(up);
+  d.advanceTo(Date.parse('2026-11-21T00:05:00.000Z'));
+  assert.deepEqual(d.drainAlerts().map((a) => a.state), ['resolved']);
 });
