@@ -103,7 +103,7 @@ test('runtime API over the UNIX socket and over TCP: show stat, show servers sta
 test('poller: a killed server turns DOWN in server_status, on haproxy.stats and as a health signal', async () => {
   const bus = new MemoryBus();
   const published: BusRecord[] = [];
-  const sub = await bus.consume({ groupId: 'test-stats', topics: [TOPICS.stats], fromBeginning: true, onBatch: async (b) => void published.push(...b) });
+  const sub = await bus.consume({ groupId: 'test-stats', topics: [TOPICS.stats, TOPICS.events], fromBeginning: true, onBatch: async (b) => void published.push(...b) });
   const signals: HealthSignal[] = [];
   const poller = new StatsPoller({
     stats: PipelineSchema.parse({ name: 'x', stats: { enabled: true, interval_ms: 200, host: 'lab-lb1' } }).stats,
@@ -128,7 +128,9 @@ test('poller: a killed server turns DOWN in server_status, on haproxy.stats and 
       { b: 'be_app', s: 'app2' },
     );
     assert.ok(Number(rows[0].n) >= 1, 'DOWN stored');
-    assert.ok(published.some((r) => r.key === 'lab-lb1|be_app|app2' && JSON.parse(r.value.toString()).status === 'DOWN'));
+    assert.ok(published.some((r) => r.topic === TOPICS.stats && r.key === 'lab-lb1|be_app|app2' && JSON.parse(r.value.toString()).status === 'DOWN'));
+    const health = published.filter((r) => r.topic === TOPICS.events).map((r) => JSON.parse(r.value.toString()));
+    assert.ok(health.some((e) => e.kind === 'health' && e.server === 'app2' && e.health.state === 'DOWN'), 'DOWN published as a health event for the detector');
   } finally {
     await poller.stop();
     await sub.stop();
