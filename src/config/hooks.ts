@@ -9,6 +9,11 @@ const guardrails = {
     .describe('Alert states that run this hook.'),
   rules: z.array(z.string().min(1)).default([]).describe('Alert rules this hook handles (e.g. conn_failures_above_normal); empty: every rule.'),
   min_evaluations: z.number().int().min(1).default(1).describe('Run only once the alert has held for this many detector evaluations.'),
+  delay_s: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe('Wait until this long after the alert arrived, then run only if it is still firing (transient states clear; the chain waits with it).'),
   cooldown_s: z.number().min(0).default(600).describe('Minimum seconds between two runs of this hook for the same backend/server.'),
   max_runs_per_hour: z.number().int().min(1).default(6).describe('Circuit breaker: runs of this hook per rolling hour, all targets together; beyond it runs are skipped.'),
   max_concurrent: z.number().int().min(1).default(1).describe('Runs of this hook at the same time; more are skipped.'),

@@ -39,6 +39,12 @@ interface Incident {
   resolved: boolean;
   /** Lifecycle states already notified: a detector re-emitting `firing` (more evaluations) pages once. */
   notified: Set<string>;
+  /** Wall-clock ms the dispatcher first heard of the alert (delay_s counts from here). */
+  createdAt: number;
+  /** Last real outcome of each repair hook in this incident (a later cooldown skip keeps it). */
+  outcomes: Map<string, string>;
+  /** Wakes chains sleeping through a hook's delay_s (on resolve and on close). */
+  wake: Set<() => void>;
 }
 
 const MAX_INCIDENTS = 10_000;
@@ -104,7 +110,10 @@ export class RepairDispatcher implements AlertDispatcher {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const i of this.incidents.values()) if (i.deadline) clearTimeout(i.deadline);
+    for (const i of this.incidents.values()) {
+      if (i.deadline) clearTimeout(i.deadline);
+      for (const wake of [...i.wake]) wake();
+    }
     await this.idle();
   }
 
@@ -123,7 +132,7 @@ export class RepairDispatcher implements AlertDispatcher {
   private incident(alertId: string): Incident {
     let i = this.incidents.get(alertId);
     if (!i) {
-      i = { tried: [], firstRepairAt: null, firstAttemptAt: null, deadline: null, resolved: false, notified: new Set() };
+      i = { tried: [], firstRepairAt: null, firstAttemptAt: null, deadline: null, resolved: false, notified: new Set(), createdAt: Date.now(), outcomes: new Map(), wake: new Set() };
       this.incidents.set(alertId, i);
       if (this.incidents.size > MAX_INCIDENTS) {
         const [oldestId, oldest] = this.incidents.entries().next().value as [string, Incident];
@@ -136,6 +145,7 @@ export class RepairDispatcher implements AlertDispatcher {
 
   private onResolved(event: AlertEvent, incident: Incident): void {
     incident.resolved = true;
+    for (const wake of [...incident.wake]) wake();
     if (incident.deadline) clearTimeout(incident.deadline);
     incident.deadline = null;
     if (incident.firstRepairAt === null) return;
@@ -205,17 +215,20 @@ export class RepairDispatcher implements AlertDispatcher {
     const killed = killSwitchReason(cfg.kill_switch_env, cfg.kill_switch_file, this.env);
     const outcomes = new Map<string, string>();
     let previous: { hook: string; status: string } | null = null;
+    // A hook skipped now (cooldown …) that ran earlier in this incident keeps that outcome for run_if.
+    const skipped = (name: string) => incident.outcomes.get(name) ?? 'skipped';
     for (const hook of hooksToRun) {
       const dryRun = hook.dry_run ?? cfg.dry_run;
+      const delayed = event.state === 'firing' && hook.delay_s > 0 ? await this.delay(incident, hook.delay_s) : null;
       const startedAt = Date.now();
       const runId = randomUUID();
       const base = { run_id: runId, alert_id: event.alert_id, phase: 'repair' as const, hook: hook.name, type: hook.type, target: target.label, dry_run: dryRun };
       const decidingHook = hook.run_if_of === undefined ? previous : { hook: hook.run_if_of, status: outcomes.get(hook.run_if_of) ?? 'skipped' };
-      const skip = killed ?? evaluationsReason(hook.min_evaluations, event) ?? runIfReason(hook, decidingHook);
+      const skip = delayed ?? killed ?? evaluationsReason(hook.min_evaluations, event) ?? runIfReason(hook, decidingHook);
       if (skip) {
         await this.recorder.record({ ...base, startedAt, status: 'skipped', reason: skip });
-        previous = { hook: hook.name, status: 'skipped' };
-        outcomes.set(hook.name, 'skipped');
+        previous = { hook: hook.name, status: skipped(hook.name) };
+        outcomes.set(hook.name, skipped(hook.name));
         continue;
       }
       const admission = this.repairGuard.admit(hook.name, target.label, {
@@ -225,8 +238,8 @@ export class RepairDispatcher implements AlertDispatcher {
       });
       if (!admission.admitted) {
         await this.recorder.record({ ...base, startedAt, status: 'skipped', reason: admission.reason });
-        previous = { hook: hook.name, status: 'skipped' };
-        outcomes.set(hook.name, 'skipped');
+        previous = { hook: hook.name, status: skipped(hook.name) };
+        outcomes.set(hook.name, skipped(hook.name));
         continue;
       }
       let row;
@@ -238,11 +251,31 @@ export class RepairDispatcher implements AlertDispatcher {
       }
       previous = { hook: hook.name, status: row.status };
       outcomes.set(hook.name, row.status);
+      incident.outcomes.set(hook.name, row.status);
       incident.tried.push({ phase: 'repair', hook: hook.name, status: row.status, reason: row.reason });
       incident.firstAttemptAt ??= startedAt;
       if (row.status !== 'dry_run' && hook.type !== 'probe_backend') incident.firstRepairAt ??= startedAt;
     }
     if (event.state === 'firing') this.watchRecovery(event, incident);
+  }
+
+  /** Sleeps until `delaySeconds` after the alert first arrived; the reason to skip, or null. */
+  private async delay(incident: Incident, delaySeconds: number): Promise<string | null> {
+    const ms = incident.createdAt + delaySeconds * 1000 - Date.now();
+    if (ms > 0 && !incident.resolved && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          incident.wake.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        incident.wake.add(done);
+      });
+    }
+    if (incident.resolved) return `alert resolved within delay_s (${delaySeconds} s)`;
+    if (this.closed) return `dispatcher stopped during delay_s (${delaySeconds} s)`;
+    return null;
   }
 
   private watchRecovery(event: AlertEvent, incident: Incident): void {

@@ -309,3 +309,53 @@ test('a firing alert re-reported by the detector is notified once; resolved once
   assert.deepEqual(published.map((v) => JSON.parse(v).state), ['firing', 'resolved']);
   assert.equal(JSON.parse(published[0]).pipeline, 'test');
 });
+
+test('delay_s runs a hook only if the alert still fires; a cooldown skip keeps the earlier outcome for run_if', async () => {
+  const dir = tempDir();
+  try {
+    const closed = await freePort();
+    const store = new RecordingStore();
+    const d = new RepairDispatcher({
+      pipeline: pipeline({
+        haproxy: { runtime_socket: join(dir, 'none.sock'), backends: { app: { servers: { web1: { ip: '127.0.0.1', port: closed }, web2: { ip: '127.0.0.1', port: closed } } } } },
+        hooks: {
+          dry_run: false,
+          diagnostics: noDiagnostics,
+          repair: [
+            { name: 'probe', type: 'probe_backend', timeout_ms: 500, cooldown_s: 600 },
+            { name: 'restart', type: 'exec', argv: ['true'], run_if: 'previous_failed', run_if_of: 'probe', min_evaluations: 2 },
+            { name: 'last_resort', type: 'exec', argv: ['true'], delay_s: 0.3 },
+          ],
+        },
+      }),
+      baseDir: dir,
+      store,
+      bus: null,
+    });
+    const started = Date.now();
+    await d.dispatch(alertEvent({ alert_id: 'd1', evaluations: 1 }));
+    await d.idle();
+    assert.ok(Date.now() - started >= 290, 'the chain waited for delay_s');
+    assert.deepEqual(store.runs('repair').map((r) => [r.hook, r.status]), [['probe', 'failed'], ['restart', 'skipped'], ['last_resort', 'ok']]);
+
+    store.hookRuns = [];
+    await d.dispatch(alertEvent({ alert_id: 'd1', evaluations: 2 }));
+    await d.idle();
+    const rows = store.runs('repair').map((r) => [r.hook, r.status]);
+    assert.deepEqual(rows, [['probe', 'skipped'], ['restart', 'ok'], ['last_resort', 'skipped']]);
+
+    store.hookRuns = [];
+    const t0 = Date.now();
+    await d.dispatch(alertEvent({ alert_id: 'd2', server: 'web2' }));
+    await new Promise((r) => setTimeout(r, 50));
+    await d.dispatch(alertEvent({ alert_id: 'd2', server: 'web2', state: 'resolved', resolved_at: '2026-11-21T00:11:00.000Z' }));
+    await d.close();
+    assert.ok(Date.now() - t0 < 280, 'the resolve woke the waiting chain');
+    const late = store.runs('repair', 'last_resort');
+    assert.equal(late.length, 1);
+    assert.equal(late[0].status, 'skipped');
+    assert.match(late[0].reason ?? '', /resolved within delay_s/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
