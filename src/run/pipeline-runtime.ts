@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Pipeline } from '../config/pipeline.js';
 import type { AlertDispatcher, AlertEvent } from '../detect/alert.js';
 import { TOPICS } from '../bus/bus.js';
@@ -7,12 +8,14 @@ import type { SqlStore } from '../store/sql-store.js';
 import { Shipper } from '../ship/shipper.js';
 import { pipelineParser } from '../ship/parser.js';
 import { Processor } from '../process/processor.js';
-import { BusStateStore, MemoryStateStore, type StateStore } from '../process/state.js';
+import { BusStateStore, type StateStore } from '../process/state.js';
 import { RepairDispatcher } from '../repair/dispatcher.js';
 import { StatsPoller } from '../stats/poller.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observe/http.js';
 import { log } from '../observe/log.js';
 import { CountingBus } from './counting-bus.js';
+import { RejectsSink } from './rejects-sink.js';
+import { FileStateStore } from './file-state.js';
 
 export interface PipelineRuntimeOptions {
   pipeline: Pipeline;
@@ -46,6 +49,8 @@ export class PipelineRuntime {
     readonly store: SqlStore,
     readonly dispatcher: RepairDispatcher,
     readonly processor: Processor,
+    readonly rejects: RejectsSink,
+    private readonly fileState: FileStateStore | null,
     readonly shipper: Shipper,
     readonly stats: StatsPoller | null,
     readonly http: ObservabilityServer | null,
@@ -80,10 +85,18 @@ export class PipelineRuntime {
       cleanups.push(() => repair.close());
       const dispatcher: AlertDispatcher = opts.onAlert ? narrated(repair, opts.onAlert) : repair;
 
-      const state: StateStore = kind === 'kafka' ? await BusStateStore.open(bus, groupId) : new MemoryStateStore();
+      // Fleet: the compacted state topic. Embedded: a file beside the store, so baselines survive restarts.
+      const fileState = kind === 'memory' ? await FileStateStore.open(join(opts.dataDir ?? pipeline.store.data_dir, 'detector-state.json')) : null;
+      const state: StateStore = fileState ?? (await BusStateStore.open(bus, groupId));
       const processor = new Processor({ bus, store, state, detector: pipeline.detector, groupId, dispatcher });
       await processor.start();
-      cleanups.push(() => processor.stop());
+      cleanups.push(async () => {
+        await processor.stop();
+        await fileState?.flush();
+      });
+      const rejects = new RejectsSink(bus, store, `${groupId}-rejects`);
+      await rejects.start();
+      cleanups.push(() => rejects.stop());
 
       stats?.start();
       if (stats) cleanups.push(() => stats.stop());
@@ -108,7 +121,7 @@ export class PipelineRuntime {
         { pipeline: pipeline.name, bus: kind, store: env.CLICKHOUSE_URL ? 'clickhouse-server' : 'embedded', files: pipeline.sources.files, metrics: http?.url ?? null },
         'breakwater run: pipeline started',
       );
-      return new PipelineRuntime(kind, bus, store, repair, processor, shipper, stats, http, opts.drainTimeoutMs ?? 15_000);
+      return new PipelineRuntime(kind, bus, store, repair, processor, rejects, fileState, shipper, stats, http, opts.drainTimeoutMs ?? 15_000);
     } catch (err) {
       await undo();
       throw err;
@@ -129,6 +142,8 @@ export class PipelineRuntime {
     await this.shipper.stop();
     if (this.busKind === 'memory') await this.drain();
     await this.processor.stop();
+    await this.fileState?.flush();
+    await this.rejects.stop();
     await this.stats?.stop();
     await this.dispatcher.close();
     await this.store.flush();
@@ -143,7 +158,7 @@ export class PipelineRuntime {
     const deadline = Date.now() + timeoutMs;
     const want = () => this.bus.acknowledged(TOPICS.events);
     const seen = () => this.processor.stats.events + this.processor.stats.bad;
-    while (seen() < want()) {
+    while (seen() < want() || this.rejects.count < this.bus.acknowledged(TOPICS.rejects)) {
       if (Date.now() > deadline) {
         log.warn({ published: want(), processed: seen() }, 'run: stopping before the processor consumed every event');
         return false;

@@ -30,7 +30,8 @@ export function labPipeline(lab: HaproxyLab, dir: string): Pipeline {
     http: { port: 0 },
     detector: { resolve_after_s: 5, cooldown_s: 30, idle_advance_after_s: 2 },
     notify: { bus: true },
-    stats: { enabled: true, source: 'socket', interval_ms: 1000 },
+    // The poller's DOWN/UP events join the log's series only under the same host name.
+    stats: { enabled: true, source: 'socket', interval_ms: 1000, host: lab.hostname },
     hooks: {
       dry_run: false,
       diagnostics: { cooldown_s: 60, log_lines: 20 },
