@@ -163,6 +163,7 @@ export class Shipper {
     const s = this.options.sources;
     let progressed = false;
     for (const t of [...this.tails]) {
+      if (t.atEof && !t.finished && !(await this.verify(t))) continue;
       for (let i = 0; i < 8 && !this.stopping && this.inflightBytes < s.max_inflight_bytes; i++) {
         const chunk = await t.read(this.buf);
         if (!chunk) break;
@@ -183,6 +184,22 @@ export class Shipper {
       }
     }
     return progressed;
+  }
+
+  /**
+   * Before reading what was appended after an end of file: is it still the same content? A file
+   * truncated (and perhaps refilled past our offset) between two reads must not be read on from
+   * the old offset. False when it was truncated (handled).
+   */
+  private async verify(t: FileTail): Promise<boolean> {
+    const size = (await t.fh.stat()).size;
+    if (size === t.readOffset) return true;
+    if (size > t.readOffset && (await samePrefix(t.fh, t.id))) {
+      t.size = size;
+      return true;
+    }
+    await this.truncated(t, size);
+    return false;
   }
 
   private dispatch(t: FileTail, lines: Line[]): void {
@@ -417,7 +434,6 @@ export class Shipper {
     for (const name of names.sort()) {
       if (name === base || !name.startsWith(base) || COMPRESSED.test(name)) continue;
       const candidate = join(dir, name);
-      if (this.tails.some((t) => t.path === candidate)) continue;
       let fh;
       try {
         fh = await FileTail.open(candidate);
@@ -425,7 +441,8 @@ export class Shipper {
         continue;
       }
       const st = await fh.stat();
-      if (st.isFile() && accept(st) && st.size >= saved.offset && (await samePrefix(fh, saved))) {
+      const beingRead = this.live().some((t) => t.id.dev === st.dev && t.id.ino === st.ino);
+      if (st.isFile() && !beingRead && accept(st) && st.size >= saved.offset && (await samePrefix(fh, saved))) {
         const t = new FileTail(candidate, fh, { ...saved, dev: st.dev, ino: st.ino }, saved.offset, this.host, this.options.sources, true);
         t.size = st.size;
         this.tails.push(t);
@@ -443,28 +460,31 @@ export class Shipper {
    */
   private async truncated(t: FileTail, size: number): Promise<void> {
     this.m.truncations.inc();
+    const truncatedFh = t.fh;
     const path = t.path;
-    log.warn({ path, offset: t.readOffset, size }, 'file truncated (copytruncate?)');
-    const copy = await this.recoverCopy(t.checkpoint(), path);
+    const wasRotated = t.rotatedAt;
+    log.warn({ path: t.path, offset: t.readOffset, size }, 'file truncated (copytruncate?)');
+    const copy = await this.recoverCopy(t.checkpoint(), t.path);
     if (copy) {
-      // The copy continues this tail: same fileId, same pending acks. Swap it in.
+      // The copy continues this tail: same fileId, same pending acks.
       this.tails.splice(this.tails.indexOf(copy), 1);
-      const oldFh = t.fh;
       t.fh = copy.fh;
       t.id = copy.id;
       t.size = copy.size;
       this.renameTail(t, copy.path);
       t.rotatedAt = copy.rotatedAt;
-      await oldFh.close();
     } else {
-      log.warn({ path, offset: t.readOffset }, 'no copy of the truncated file found beside it: lines written after the last read before the truncation are lost');
+      log.warn({ path: t.path, offset: t.readOffset }, 'no copy of the truncated file found beside it: lines written after the last read before the truncation are lost');
       t.finished = true;
+      t.ownsHandle = false;
     }
-    const fh = await FileTail.open(path);
-    const id = await identify(fh, this.options.sources.fingerprint_bytes);
-    const fresh = new FileTail(path, fh, id, 0, this.host, this.options.sources);
+    // The truncated inode itself holds new content: a new identity, read from 0.
+    const id = await identify(truncatedFh, this.options.sources.fingerprint_bytes);
+    const fresh = new FileTail(path, truncatedFh, id, 0, this.host, this.options.sources);
     fresh.size = size;
+    fresh.rotatedAt = wasRotated;
     this.tails.push(fresh);
+    this.checkpointDirty = true;
   }
 
   /** fs.watch on the directories of the patterns: wakes the loop at once when a file changes. */
@@ -473,7 +493,11 @@ export class Shipper {
       const dir = dirname(resolve(pattern));
       if (hasWildcard(dir) || this.watchers.has(dir)) continue;
       try {
-        const w = watch(dir, { persistent: false }, () => this.wake());
+        const w = watch(dir, { persistent: false }, (eventType) => {
+          // A name appeared, vanished or moved: look at the files now, not at the next rescan.
+          if (eventType === 'rename') this.lastScan = 0;
+          this.wake();
+        });
         w.on('error', () => w.close());
         this.watchers.set(dir, w);
       } catch {

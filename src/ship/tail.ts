@@ -27,6 +27,10 @@ export class FileTail {
   lastDataAt = Date.now();
   /** No more reads (fully read after rotation, or truncated without a copy to read from). */
   finished = false;
+  /** The last read found nothing more: verify the file before reading again. */
+  atEof = false;
+  /** False when the handle passed on to another tail (the truncated inode's new content). */
+  ownsHandle = true;
   private readonly inflight: InFlight[] = [];
   /**
    * A file opened empty gets its identity when its first bytes are read (an empty prefix would
@@ -59,6 +63,7 @@ export class FileTail {
   async read(buf: Buffer): Promise<{ lines: Line[]; bytes: number } | null> {
     if (this.finished) return null;
     const { bytesRead } = await this.fh.read(buf, 0, buf.length, this.readOffset);
+    this.atEof = bytesRead < buf.length;
     if (bytesRead === 0) return null;
     if (!this.identityFixed) {
       this.identityFixed = true;
@@ -103,6 +108,6 @@ export class FileTail {
   }
 
   async close(): Promise<void> {
-    await this.fh.close().catch(() => undefined);
+    if (this.ownsHandle) await this.fh.close().catch(() => undefined);
   }
 }
