@@ -6,7 +6,7 @@
 
 const MS_HOUR = 3_600_000;
 const TWO = Array.from({ length: 61 }, (_, i) => String(i).padStart(2, '0'));
-const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const MILLIS_Z = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0') + 'Z');
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
 export function daysFromCivil(y: number, m: number, d: number): number {
@@ -35,6 +35,8 @@ export class Clock {
   private readonly offsets = new Map<number, number>();
   private lastDay = Number.NaN;
   private lastDayPrefix = '';
+  private lastSecond = Number.NaN;
+  private lastSecondPrefix = '';
 
   constructor(readonly timezone = 'UTC') {
     const upper = timezone.toUpperCase();
@@ -67,22 +69,24 @@ export class Clock {
     return wall - offset;
   }
 
-  /** ISO-8601 UTC with milliseconds; the date part is formatted once per day, the time by table lookups. */
+  /** ISO-8601 UTC with milliseconds: the "YYYY-MM-DDTHH:MM:SS." part is built once per second. */
   iso(utcMs: number): string {
     if (!Number.isFinite(utcMs) || utcMs < -8.64e15 || utcMs > 8.64e15) return '';
-    const day = Math.floor(utcMs / 86_400_000);
-    if (day !== this.lastDay) {
-      this.lastDayPrefix = new Date(day * 86_400_000).toISOString().slice(0, -13);
-      this.lastDay = day;
+    const second = Math.floor(utcMs / 1000);
+    if (second !== this.lastSecond) {
+      const day = Math.floor(second / 86_400);
+      if (day !== this.lastDay) {
+        this.lastDayPrefix = new Date(day * 86_400_000).toISOString().slice(0, -13);
+        this.lastDay = day;
+      }
+      let t = second - day * 86_400;
+      const h = (t / 3600) | 0;
+      t -= h * 3600;
+      const m = (t / 60) | 0;
+      this.lastSecondPrefix = this.lastDayPrefix + TWO[h] + ':' + TWO[m] + ':' + TWO[t - m * 60] + '.';
+      this.lastSecond = second;
     }
-    let t = utcMs - day * 86_400_000;
-    const h = (t / MS_HOUR) | 0;
-    t -= h * MS_HOUR;
-    const m = (t / 60_000) | 0;
-    t -= m * 60_000;
-    const s = (t / 1000) | 0;
-    const ms = t - s * 1000;
-    return this.lastDayPrefix + TWO[h] + ':' + TWO[m] + ':' + TWO[s] + '.' + THREE[ms] + 'Z';
+    return this.lastSecondPrefix + MILLIS_Z[utcMs - second * 1000];
   }
 
   /** Offset (wall − UTC, ms) in effect at a wall-clock instant, resolved like a clock reading. */
@@ -111,13 +115,18 @@ export class Clock {
   }
 }
 
-const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
-
 /** Month number (1-12) of the three letters at `pos`, 0 when not a month name. */
 export function monthAt(line: string, pos: number): number {
   const a = line.charCodeAt(pos), b = line.charCodeAt(pos + 1), c = line.charCodeAt(pos + 2);
-  for (let i = 0; i < 36; i += 3) {
-    if (MONTHS.charCodeAt(i) === a && MONTHS.charCodeAt(i + 1) === b && MONTHS.charCodeAt(i + 2) === c) return i / 3 + 1;
+  switch (a) {
+    case 74: /* J */ return b === 97 && c === 110 ? 1 : b === 117 ? (c === 110 ? 6 : c === 108 ? 7 : 0) : 0;
+    case 70: /* F */ return b === 101 && c === 98 ? 2 : 0;
+    case 77: /* M */ return b === 97 ? (c === 114 ? 3 : c === 121 ? 5 : 0) : 0;
+    case 65: /* A */ return b === 112 && c === 114 ? 4 : b === 117 && c === 103 ? 8 : 0;
+    case 83: /* S */ return b === 101 && c === 112 ? 9 : 0;
+    case 79: /* O */ return b === 99 && c === 116 ? 10 : 0;
+    case 78: /* N */ return b === 111 && c === 118 ? 11 : 0;
+    case 68: /* D */ return b === 101 && c === 99 ? 12 : 0;
+    default: return 0;
   }
-  return 0;
 }

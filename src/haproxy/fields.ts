@@ -103,11 +103,11 @@ export function splitRequest(req: string, out: RequestParts): void {
     out.method = req;
     return;
   }
-  out.method = req.slice(0, sp);
+  out.method = sp === 3 && req.startsWith('GET') ? 'GET' : sp === 4 && req.startsWith('POST') ? 'POST' : req.slice(0, sp);
   const last = req.lastIndexOf(' ');
   if (last > sp && req.startsWith('HTTP/', last + 1)) {
     out.uri = req.slice(sp + 1, last);
-    out.http_version = req.slice(last + 1);
+    out.http_version = req.length - last === 9 && req.endsWith('HTTP/1.1') ? 'HTTP/1.1' : req.slice(last + 1);
   } else {
     out.uri = req.slice(sp + 1);
   }

@@ -20,13 +20,15 @@ export interface Prefix {
   dateEnd: number;
   /** Index of the first character of the HAProxy message. */
   body: number;
-  /** The previous line's host and tag, reused when the next line repeats them. */
+  /** The previous line's host and tag (`haproxy[1]: `), reused when the next line repeats them. */
   lastHost: string | null;
+  lastTag: string;
   lastProgram: string | null;
+  lastPid: number | null;
 }
 
 export function newPrefix(): Prefix {
-  return { host: null, program: null, pid: null, dateKind: 0, datePos: 0, dateEnd: 0, body: 0, lastHost: null, lastProgram: null };
+  return { host: null, program: null, pid: null, dateKind: 0, datePos: 0, dateEnd: 0, body: 0, lastHost: null, lastTag: '', lastProgram: null, lastPid: null };
 }
 
 /** Message starts that must not be taken for a hostname when they follow the date directly. */
@@ -45,6 +47,11 @@ function isLetter(c: number): boolean {
  * after the tag and its space, or -1. Sets program / pid on a match.
  */
 function readTag(line: string, pos: number, p: Prefix): number {
+  if (p.lastTag !== '' && line.startsWith(p.lastTag, pos)) {
+    p.program = p.lastProgram;
+    p.pid = p.lastPid;
+    return pos + p.lastTag.length;
+  }
   if (!isLetter(line.charCodeAt(pos))) return -1;
   let i = pos + 1;
   const n = line.length;
@@ -70,8 +77,13 @@ function readTag(line: string, pos: number, p: Prefix): number {
     i++;
   }
   p.program = reuse(p.lastProgram, line, pos, nameEnd);
-  p.lastProgram = p.program;
   p.pid = pid;
+  // Every line of a file repeats the tag: remember it whole for a one-comparison match.
+  if (line.charCodeAt(i - 1) === 32) {
+    p.lastTag = line.slice(pos, i);
+    p.lastProgram = p.program;
+    p.lastPid = pid;
+  }
   return i;
 }
 
@@ -118,12 +130,15 @@ export function readPrefix(line: string, p: Prefix): void {
   }
 
   if (dated) {
-    const afterTag = readTag(line, pos, p);
-    if (afterTag >= 0) {
-      p.body = afterTag;
-      return;
-    }
     const end = tokenEnd(line, pos);
+    // A token ending in ':' is the tag (no hostname: HAProxy's `local` format); else a host.
+    if (line.charCodeAt(end - 1) === 58) {
+      const afterTag = readTag(line, pos, p);
+      if (afterTag >= 0) {
+        p.body = afterTag;
+        return;
+      }
+    }
     if (end < line.length && !looksLikeMessageStart(line, pos, end)) {
       if (end === pos + 1 && line.charCodeAt(pos) === 45) p.host = null;
       else p.lastHost = p.host = reuse(p.lastHost, line, pos, end);
