@@ -165,9 +165,27 @@ function bodyParser(format: string, ctx: BodyContext): Body {
   };
 }
 
+const STDERR_LEVEL = /^\[(EMERG|ALERT|CRIT|ERR|ERROR|WARNING|NOTICE|INFO|DEBUG)\] +\((\d{1,10})\) : /;
+
 /** Lines HAProxy writes whatever the log format: legacy connects, connection errors, status lines. */
 function nonRequestMessage(line: string, pos: number, ev: HaproxyEvent, ctx: BodyContext): string | null | undefined {
   const c = line.charCodeAt(pos);
+  if (c === 91 /* [ */) {
+    // HAProxy's stderr/journal messages: "[WARNING]  (1234) : Server be/s is DOWN, …".
+    const m = STDERR_LEVEL.exec(line.slice(pos, pos + 40));
+    if (m !== null) {
+      pos += m[0].length;
+      if (ev.pid === null) ev.pid = Number(m[2]);
+      const status = parseStatus(line, pos, ev);
+      ev.extra = { ...(ev.extra ?? {}), level: m[1] };
+      if (status !== undefined) return status;
+      // Any other process message ("haproxy version is …", config warnings) is kept as text.
+      ev.kind = 'proxy';
+      ev.format = 'status';
+      ev.message = line.slice(pos);
+      return null;
+    }
+  }
   if (c === 67 && line.startsWith('Connect from ', pos)) return parseLegacy(line, pos, ev);
   if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
     const status = parseStatus(line, pos, ev);
@@ -204,7 +222,7 @@ function autoBody(ctx: BodyContext): Body {
     const message = nonRequestMessage(line, pos, ev, ctx);
     if (message !== undefined) return message;
     const c = line.charCodeAt(pos);
-    if (!requestLike && ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 60)) {
+    if (!requestLike && ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 60 || c === 91)) {
       return 'not an HAProxy log line: unrecognised message';
     }
     reset(ev, ctx);

@@ -108,3 +108,20 @@ test('explicit formats still recognise HAProxy status lines', () => {
     assert.ok(!t.ok, '--format tcp rejects httplog lines');
   }
 });
+
+test("HAProxy's stderr/journal level prefix before status messages", () => {
+  const r = createParser()('Nov 21 00:12:00 lb1 haproxy[9]: [WARNING]  (1234) : Server be/s1 is DOWN, reason: Layer4 timeout, check duration: 2001ms. 0 active and 0 backup servers left.');
+  assert.ok(r.ok);
+  assert.equal(r.event.kind, 'health');
+  assert.equal(r.event.health?.state, 'DOWN');
+  assert.equal(r.event.extra?.level, 'WARNING');
+  assert.equal(r.event.pid, 9);
+  const bare = createParser()('[ALERT]    (77) : backend be has no server available!');
+  assert.ok(bare.ok);
+  assert.equal(bare.event.pid, 77);
+  assert.equal(bare.event.health?.state, 'NOSRV');
+  const notice = createParser()('[NOTICE]   (1) : haproxy version is 2.6.12');
+  assert.ok(notice.ok);
+  assert.deepEqual([notice.event.kind, notice.event.message, notice.event.extra?.level], ['proxy', 'haproxy version is 2.6.12', 'NOTICE']);
+  assert.ok(!createParser()('[NOTICE] something else').ok);
+});
