@@ -1,0 +1,124 @@
+/**
+ * Batches rows for one table by size and by time, with a bounded buffer:
+ *  - a batch is written when it holds `maxRows` rows or its oldest row waited `maxDelayMs`;
+ *  - `add()` resolves when the batch holding its rows has been written (durable);
+ *  - when `maxBuffered` rows wait, `add()` waits for room first (backpressure to the caller);
+ *  - a failed write is retried with exponential backoff until it succeeds: a dead database
+ *    pauses the pipeline, it never drops rows. Batches are written one at a time, in order.
+ * Retried batches may land twice; the tables are built so that duplicates never count twice.
+ */
+import { log } from '../observe/log.js';
+
+export interface BatcherOptions {
+  table: string;
+  maxRows: number;
+  maxDelayMs: number;
+  maxBuffered: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  write(lines: string[]): Promise<void>;
+}
+
+interface Batch {
+  lines: string[];
+  done: Promise<void>;
+  resolve(): void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  return { lines: [], done, resolve };
+}
+
+export class Batcher {
+  private current: Batch = newBatch();
+  private readonly sealed: Batch[] = [];
+  private buffered = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private writing = false;
+  /** The most recently sealed batch: batches are written in order, so when it is done, all are. */
+  private lastSealed: Batch | null = null;
+  private roomWaiters: (() => void)[] = [];
+  /** Consecutive failed attempts of the batch being written (0 when healthy). */
+  failures = 0;
+
+  constructor(private readonly opts: BatcherOptions) {}
+
+  /** Rows waiting to be written, for stats. */
+  get pending(): number {
+    return this.buffered;
+  }
+
+  async add(lines: string[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    let offset = 0;
+    while (offset < lines.length) {
+      while (this.buffered >= this.opts.maxBuffered) await new Promise<void>((r) => this.roomWaiters.push(r));
+      const room = Math.min(this.opts.maxRows - this.current.lines.length, this.opts.maxBuffered - this.buffered);
+      const chunk = lines.slice(offset, offset + room);
+      offset += chunk.length;
+      for (const line of chunk) this.current.lines.push(line);
+      this.buffered += chunk.length;
+      waits.push(this.current.done);
+      if (this.current.lines.length >= this.opts.maxRows) this.seal();
+      else if (!this.timer) this.timer = setTimeout(() => this.seal(), this.opts.maxDelayMs);
+    }
+    await Promise.all(waits);
+  }
+
+  /** Writes whatever is buffered now; resolves when all of it is durable. */
+  async flush(): Promise<void> {
+    this.seal();
+    if (this.lastSealed) await this.lastSealed.done;
+  }
+
+  private seal(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.current.lines.length === 0) return;
+    this.sealed.push(this.current);
+    this.lastSealed = this.current;
+    this.current = newBatch();
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      for (let batch = this.sealed.shift(); batch; batch = this.sealed.shift()) {
+        await this.writeUntilDone(batch.lines);
+        this.buffered -= batch.lines.length;
+        batch.resolve();
+        const waiters = this.roomWaiters;
+        this.roomWaiters = [];
+        for (const w of waiters) w();
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async writeUntilDone(lines: string[]): Promise<void> {
+    let delay = this.opts.retryInitialMs;
+    for (;;) {
+      try {
+        await this.opts.write(lines);
+        if (this.failures > 0) log.info({ table: this.opts.table, attempts: this.failures + 1 }, 'store: insert succeeded after retries');
+        this.failures = 0;
+        return;
+      } catch (err) {
+        this.failures++;
+        log.warn(
+          { table: this.opts.table, rows: lines.length, attempt: this.failures, retry_in_ms: delay, err: (err as Error).message },
+          'store: insert failed; retrying (rows are kept, producers wait)',
+        );
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, this.opts.retryMaxMs);
+      }
+    }
+  }
+}

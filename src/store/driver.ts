@@ -1,0 +1,39 @@
+/**
+ * The narrow seam between the shared store logic (sql-store.ts: migrations, batching, row
+ * encoding) and the two engines: chdb in-process (embedded.ts) and a ClickHouse server over
+ * HTTP (clickhouse.ts). Same SQL on both; a driver only moves text and rows.
+ */
+import type { Features } from './features.js';
+import type { QueryParams } from './store.js';
+
+export interface Driver {
+  readonly kind: 'embedded' | 'server';
+  readonly features: Features;
+  /** Where the data lives, for messages: a directory or a URL without credentials. */
+  readonly location: string;
+  /** A statement without a result (DDL). `settings` are numeric session settings. */
+  exec(sql: string, settings?: Record<string, number>): Promise<void>;
+  /** A SELECT with {name:Type} parameters bound (server-side, or client-side on old servers). */
+  select<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
+  /** Writes rows already encoded as JSONEachRow lines; resolves once the server acknowledged. */
+  insertJsonEachRow(table: string, lines: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Statements end at a `;`; client libraries append their own FORMAT clause. */
+export function stripTrailingSemicolons(sql: string): string {
+  return sql.replace(/[\s;]+$/, '');
+}
+
+/** Parses a JSONEachRow result body. */
+export function parseJsonEachRow<T>(text: string): T[] {
+  const rows: T[] = [];
+  for (const line of text.split('\n')) if (line.trim()) rows.push(JSON.parse(line) as T);
+  return rows;
+}
+
+/** Table and database names come from code and validated config, still: identifiers only. */
+export function assertIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a plain identifier: '${name}'`);
+  return name;
+}

@@ -1,0 +1,96 @@
+/**
+ * The Store both engines share: migrations, row encoding and batched, retried inserts over a
+ * Driver (embedded chdb or a ClickHouse server). See the README's store section for the
+ * schema and why duplicates never count twice.
+ */
+import type { HaproxyEvent } from '../haproxy/event.js';
+import type { AlertEvent } from '../detect/alert.js';
+import type { StoreConfig } from '../config/store.js';
+import { StoreSchema } from '../config/store.js';
+import type { Driver } from './driver.js';
+import { Batcher } from './batcher.js';
+import { migrate, type MigrateOptions } from './migrations.js';
+import { alertRow, eventRow, hookRunRow, rejectRow, serverStatusRow, TimeFormat } from './rows.js';
+import type { HookRunRow, QueryParams, RejectRow, ServerStatusRow, Store } from './store.js';
+
+const TABLES = ['haproxy_events', 'rejects', 'alerts', 'hook_runs', 'server_status'] as const;
+type Table = (typeof TABLES)[number];
+
+export class SqlStore implements Store {
+  private readonly time: TimeFormat;
+  private readonly batchers: Record<Table, Batcher>;
+  private closed = false;
+
+  constructor(
+    readonly driver: Driver,
+    private readonly config: StoreConfig = StoreSchema.parse({}),
+  ) {
+    this.time = new TimeFormat(driver.features);
+    const make = (table: Table) =>
+      new Batcher({
+        table,
+        maxRows: config.batch_rows,
+        maxDelayMs: config.batch_ms,
+        maxBuffered: Math.max(config.max_buffered_rows, config.batch_rows),
+        retryInitialMs: config.retry_initial_ms,
+        retryMaxMs: config.retry_max_ms,
+        write: (lines) => driver.insertJsonEachRow(table, lines),
+      });
+    this.batchers = Object.fromEntries(TABLES.map((t) => [t, make(t)])) as Record<Table, Batcher>;
+  }
+
+  get kind(): Driver['kind'] {
+    return this.driver.kind;
+  }
+
+  migrate(opts?: MigrateOptions): Promise<string[]> {
+    return migrate(this.driver, this.config, opts);
+  }
+
+  insertEvents(events: HaproxyEvent[]): Promise<void> {
+    const features = this.driver.features;
+    return this.add('haproxy_events', events.map((e) => eventRow(e, this.time, features)));
+  }
+
+  insertRejects(rows: RejectRow[]): Promise<void> {
+    return this.add('rejects', rows.map((r) => rejectRow(r, this.time)));
+  }
+
+  insertAlert(alert: AlertEvent): Promise<void> {
+    return this.add('alerts', [alertRow(alert, this.time)]);
+  }
+
+  insertHookRun(run: HookRunRow): Promise<void> {
+    return this.add('hook_runs', [hookRunRow(run, this.time)]);
+  }
+
+  insertServerStatus(rows: ServerStatusRow[]): Promise<void> {
+    return this.add('server_status', rows.map((r) => serverStatusRow(r, this.time)));
+  }
+
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]> {
+    return this.driver.select<T>(sql, params);
+  }
+
+  /** Rows buffered and not yet durable, per table. */
+  pending(): Record<string, number> {
+    return Object.fromEntries(TABLES.map((t) => [t, this.batchers[t].pending]));
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(TABLES.map((t) => this.batchers[t].flush()));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    await this.driver.close();
+  }
+
+  private add(table: Table, lines: string[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    if (lines.length === 0) return Promise.resolve();
+    return this.batchers[table].add(lines);
+  }
+}
