@@ -9,6 +9,9 @@ import { ConfigError } from './config/errors.js';
  */
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   parse: () => import('./cli/parse.js'),
+  migrate: () => import('./cli/migrate.js'),
+  query: () => import('./cli/query.js'),
+  alerts: () => import('./cli/alerts.js'),
   eval: () => import('./cli/eval.js'),
   ship: () => import('./cli/ship.js'),
   backfill: () => import('./cli/backfill.js'),
@@ -18,6 +21,9 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
 
 const SUMMARIES: Record<string, string> = {
   parse: 'parse HAProxy log lines into JSON events (or a per-server --summary)',
+  migrate: 'apply pending store schema migrations',
+  query: 'run a saved correlation query (or --sql) against the store',
+  alerts: 'list alerts from the store (fired_at, resolved_at)',
   eval: 'evaluate the detector on a NAB corpus (results files and NAB scores)',
   ship: 'tail HAProxy logs and publish events to Kafka (checkpointed, rotation-safe)',
   backfill: 'replay archived logs (plain or .gz) through parser, store and detector in event time',

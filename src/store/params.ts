@@ -101,7 +101,7 @@ const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_00
 
 /** `2026-11-20T10:00:00Z`, `2026-11-20 10:00:00` (UTC), unix seconds, `now`, `now-24h`, `-90m`. */
 export function parseTimeValue(value: string | number, now = Date.now()): Date {
-  if (typeof value === 'number' || /^\d{9,11}$/.test(value)) return new Date(Number(value) * 1000);
+  if (typeof value === 'number' || /^\d+$/.test(value.trim())) return new Date(Number(value) * 1000);
   const text = value.trim();
   const abs = DATETIME_TEXT.exec(text);
   if (abs) {
