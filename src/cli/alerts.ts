@@ -46,12 +46,13 @@ export const command: Command = {
     if (!query) throw new Error('sql/queries/alerts.sql is missing');
     const store = await openStoreFromArgs(args.values);
     try {
-      const rows = (await store.query(query.sql, { since })).map((r) => ({
+      const rows = (await store.query<Record<string, unknown>>(query.sql, { since })).map((r) => ({
         ...r,
         fired_at: isoTime(r.fired_at),
         resolved_at: isoTime(r.resolved_at),
       }));
-      process.stdout.write(args.values.json ? formatRows(rows, 'json') : formatRows(rows.map(({ summary: _s, ...r }) => r), 'table'));
+      const withoutSummary = rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'summary')));
+      process.stdout.write(args.values.json ? formatRows(rows, 'json') : formatRows(withoutSummary, 'table'));
       return EXIT.OK;
     } finally {
       await store.close();
