@@ -144,6 +144,8 @@ export class LeanHttplog {
   /** The numbers of the current line: TR Tw Tc Tr Ta status bytes act fe be srv retries sq bq. */
   private readonly v = new Float64Array(14);
   private pos = 0;
+  private lastMemo = -1;
+  private lastFailure = false;
   private readonly scratch = newEvent();
   private readonly scratchTimers: HttpTimers = { TR: 0, Tw: 0, Tc: 0, Tr: 0, Ta: 0 };
 
@@ -239,10 +241,18 @@ export class LeanHttplog {
 
   /** The parser's classification of the line, memoised: it depends on the state, the server and Tc = -1 only. */
   private connFailure(b: Buffer, state: number, server: ServerEntry, tcUnset: boolean): boolean {
-    const code = ((b[state] << 24) | (b[state + 1] << 16) | (b[state + 2] << 8) | b[state + 3]) >>> 0;
+    // Printable ASCII: 7 bits per character, 28 bits, times 8 for the flags: within a small integer.
+    const code = (b[state] << 21) | (b[state + 1] << 14) | (b[state + 2] << 7) | b[state + 3];
     const memo = code * 8 + server.kind * 2 + (tcUnset ? 1 : 0);
-    const known = this.failures.get(memo);
-    if (known !== undefined) return known === 1;
+    if (memo === this.lastMemo) return this.lastFailure;
+    let known = this.failures.get(memo);
+    if (known === undefined) known = this.classify(b, state, server, memo);
+    this.lastMemo = memo;
+    this.lastFailure = known === 1;
+    return this.lastFailure;
+  }
+
+  private classify(b: Buffer, state: number, server: ServerEntry, memo: number): number {
     const ev = this.scratch;
     ev.server = server.server;
     ev.termination_state = b.toString('latin1', state, state + 4);
@@ -250,7 +260,8 @@ export class LeanHttplog {
     this.scratchTimers.Tc = this.v[2];
     this.scratchTimers.Tr = this.v[3];
     classify(ev);
-    this.failures.set(memo, ev.conn_failure ? 1 : 0);
-    return ev.conn_failure;
+    const failure = ev.conn_failure ? 1 : 0;
+    this.failures.set(memo, failure);
+    return failure;
   }
 }
