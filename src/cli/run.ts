@@ -19,7 +19,9 @@ store.data_dir (./.breakwater/data). Fleet services instead when set:
 
 Serves /metrics, /healthz and /readyz on http.host:http.port (127.0.0.1:9464 by default).
 SIGINT/SIGTERM stop it gracefully: reading stops, acknowledged offsets are checkpointed, the
-in-process bus is drained through the detector, running hooks finish, the store is flushed.
+detector state is saved, running hooks finish, the store is flushed. Embedded mode is
+at-least-once too: the file checkpoint only moves past lines whose events are stored, and the
+detector state is kept in store.data_dir/detector-state.json, so baselines survive restarts.
 
 options:
   -c, --config FILE  pipeline file (required), e.g. pipelines/haproxy-backend-connection-failures.yaml

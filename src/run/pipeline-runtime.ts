@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { Pipeline } from '../config/pipeline.js';
 import type { AlertDispatcher, AlertEvent } from '../detect/alert.js';
-import { TOPICS } from '../bus/bus.js';
+import { TOPICS, type Bus } from '../bus/bus.js';
+import { MemoryBus } from '../bus/memory.js';
 import { busKind, openBus, type BusKind } from '../bus/open.js';
 import { openStore } from '../store/open.js';
 import type { SqlStore } from '../store/sql-store.js';
@@ -13,7 +14,7 @@ import { RepairDispatcher } from '../repair/dispatcher.js';
 import { StatsPoller } from '../stats/poller.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observe/http.js';
 import { log } from '../observe/log.js';
-import { CountingBus } from './counting-bus.js';
+import { ProcessedAckBus } from './processed-ack-bus.js';
 import { RejectsSink } from './rejects-sink.js';
 import { FileStateStore } from './file-state.js';
 
@@ -28,8 +29,6 @@ export interface PipelineRuntimeOptions {
   groupId?: string;
   /** Sees every alert lifecycle event before notify and repair do (the demo narrates them). */
   onAlert?: (alert: AlertEvent) => void;
-  /** How long stop() waits for the processor to consume what the in-process bus holds. */
-  drainTimeoutMs?: number;
 }
 
 export const DEFAULT_GROUP = 'breakwater-process';
@@ -45,7 +44,7 @@ export class PipelineRuntime {
 
   private constructor(
     readonly busKind: BusKind,
-    readonly bus: CountingBus,
+    readonly bus: Bus,
     readonly store: SqlStore,
     readonly dispatcher: RepairDispatcher,
     readonly processor: Processor,
@@ -54,7 +53,6 @@ export class PipelineRuntime {
     readonly shipper: Shipper,
     readonly stats: StatsPoller | null,
     readonly http: ObservabilityServer | null,
-    private readonly drainTimeoutMs: number,
   ) {}
 
   static async start(opts: PipelineRuntimeOptions): Promise<PipelineRuntime> {
@@ -67,7 +65,8 @@ export class PipelineRuntime {
       for (const c of cleanups.reverse()) await c().catch((err: Error) => log.warn({ err: err.message }, 'run: cleanup after a failed start'));
     };
     try {
-      const bus = new CountingBus(await openBus(pipeline.bus, env));
+      const opened = await openBus(pipeline.bus, env);
+      const bus: Bus = opened instanceof MemoryBus ? new ProcessedAckBus(opened) : opened;
       cleanups.push(() => bus.close());
       await bus.ensureTopics([{ name: TOPICS.events }, { name: TOPICS.rejects }, { name: TOPICS.alerts }, { name: TOPICS.stats }]);
       const store = await openStore({ dataDir: opts.dataDir, config: pipeline.store, env });
@@ -121,7 +120,7 @@ export class PipelineRuntime {
         { pipeline: pipeline.name, bus: kind, store: env.CLICKHOUSE_URL ? 'clickhouse-server' : 'embedded', files: pipeline.sources.files, metrics: http?.url ?? null },
         'breakwater run: pipeline started',
       );
-      return new PipelineRuntime(kind, bus, store, repair, processor, rejects, fileState, shipper, stats, http, opts.drainTimeoutMs ?? 15_000);
+      return new PipelineRuntime(kind, bus, store, repair, processor, rejects, fileState, shipper, stats, http);
     } catch (err) {
       await undo();
       throw err;
@@ -130,8 +129,9 @@ export class PipelineRuntime {
 
   /**
    * Graceful stop, in data-flow order: the shipper stops reading and checkpoints what the bus
-   * acknowledged; the processor consumes what the in-process bus still holds, then stops (its
-   * last offsets and detector state saved); hooks and notifications finish; the store flushes.
+   * acknowledged (in embedded mode: what the processor has stored), the poller stops, the
+   * processor stops with its detector state saved, hooks and notifications finish, the store
+   * flushes.
    */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
@@ -140,32 +140,16 @@ export class PipelineRuntime {
 
   private async shutdown(): Promise<void> {
     await this.shipper.stop();
-    if (this.busKind === 'memory') await this.drain();
+    await this.stats?.stop();
     await this.processor.stop();
     await this.fileState?.flush();
     await this.rejects.stop();
-    await this.stats?.stop();
     await this.dispatcher.close();
     await this.store.flush();
     await this.store.close();
     await this.bus.close();
     await this.http?.close();
     log.info('breakwater run: stopped');
-  }
-
-  /** Waits until the processor has consumed every event the in-process bus acknowledged. */
-  async drain(timeoutMs = this.drainTimeoutMs): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    const want = () => this.bus.acknowledged(TOPICS.events);
-    const seen = () => this.processor.stats.events + this.processor.stats.bad;
-    while (seen() < want() || this.rejects.count < this.bus.acknowledged(TOPICS.rejects)) {
-      if (Date.now() > deadline) {
-        log.warn({ published: want(), processed: seen() }, 'run: stopping before the processor consumed every event');
-        return false;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return true;
   }
 }
 

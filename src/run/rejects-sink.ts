@@ -13,8 +13,6 @@ const stored = metrics.counter('breakwater_rejects_stored_total', 'Unparsable li
  */
 export class RejectsSink {
   private subscription: Subscription | null = null;
-  /** Records handled (stored or skipped as not JSON). */
-  count = 0;
 
   constructor(
     private readonly bus: Bus,
@@ -38,12 +36,10 @@ export class RejectsSink {
             log.warn({ partition: r.partition, offset: r.offset }, 'haproxy.rejects: a record that is not JSON; skipped');
           }
         }
-        if (rows.length) {
-          await this.store.insertRejects(rows);
-          await this.store.flush();
-          stored.inc({}, rows.length);
-        }
-        this.count += records.length;
+        if (rows.length === 0) return;
+        await this.store.insertRejects(rows);
+        await this.store.flush();
+        stored.inc({}, rows.length);
       },
     });
   }

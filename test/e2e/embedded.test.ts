@@ -74,7 +74,6 @@ test('kill one backend server: alert for exactly it within 5 s, diagnostics, res
   );
 
   await runtime.dispatcher.idle();
-  await runtime.drain();
   const store = runtime.store;
   await store.flush();
   const [{ n, failures }] = await store.query<{ n: number; failures: number }>(

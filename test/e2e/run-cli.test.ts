@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +128,48 @@ test('run: ships, detects and stores; /metrics and /healthz; SIGTERM drains and 
     // Baselines survived the restart (detector state file): the incident is detected as one alert.
     const alerts = await store.query<{ state: string; server: string }>('SELECT state, server FROM alerts ORDER BY at');
     assert.deepEqual(alerts.map((a) => `${a.state} ${a.server}`), ['firing app2', 'resolved app2']);
+  } finally {
+    await store.close();
+  }
+});
+
+test('run: kill -9 in mid-stream loses nothing: the restart resumes before whatever was not stored yet', async () => {
+  const sub = mkdtempSync(join(dir, 'kill-'));
+  const log = join(sub, 'haproxy.log');
+  const truth = await writeTrafficFile(log, demoTrafficOptions({ durationS: 200, rate: 50, incidents: [] }));
+  const port = await freePort();
+  const config = join(sub, 'pipeline.yaml');
+  writeFileSync(
+    config,
+    stringify({
+      name: 'run-cli-kill',
+      sources: { files: [log], start_at: 'beginning', checkpoint_file: join(sub, 'checkpoint.json'), host: 'test', read_chunk_bytes: 65536 },
+      store: { data_dir: join(sub, 'data') },
+      http: { port },
+      hooks: { diagnostics: { enabled: false } },
+    }),
+  );
+  const first = await startRun(config, port);
+  while ((await metric(first.url, 'breakwater_process_events_total')) === 0) await sleep(10);
+  const killed = once(first.child, 'exit');
+  first.child.kill('SIGKILL');
+  await killed;
+  children.delete(first.child);
+
+  const { child } = await startRun(config, port);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const cpPath = join(sub, 'checkpoint.json');
+    const cp = existsSync(cpPath) ? (JSON.parse(readFileSync(cpPath, 'utf8')) as { files: { offset: number }[] }) : null;
+    if (cp?.files[0]?.offset === statSync(log).size) break;
+    assert.ok(Date.now() < deadline, 'the restarted run reached the end of the file within 60 s');
+    await sleep(200);
+  }
+  assert.equal(await stopRun(child), 0);
+  const store = await openStore({ dataDir: join(sub, 'data') });
+  try {
+    const [{ n }] = await store.query<{ n: string }>('SELECT count() AS n FROM haproxy_events FINAL');
+    assert.equal(Number(n), truth.lines, 'every line stored exactly once (by event_id)');
   } finally {
     await store.close();
   }
