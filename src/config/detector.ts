@@ -139,6 +139,11 @@ export const DetectorSchema = z
       .min(0)
       .default(60)
       .describe('After a resolve the same series does not fire again for this long (anti-flapping).'),
+    idle_advance_after_s: z
+      .number()
+      .min(0)
+      .default(10)
+      .describe('Processor: when a partition has received no event for this long (wall clock), its event time follows the wall clock so open alerts can resolve; 0 turns this off.'),
     samples: z.number().int().min(0).max(20).default(3).describe('Recent failing lines kept per series and attached to alerts.'),
   })
   .strict();

@@ -246,6 +246,7 @@ export class Detector {
     const inGrace = reload !== undefined && now - reload < cfg.rule.reload_grace_s * 1000 && now >= reload - 1000;
     const ev = evaluate(d, this.layout, cfg, nowSec, warm, inGrace);
 
+    d[H.HELD] = ev.rule === null ? 0 : d[H.HELD] + 1;
     if (Number.isNaN(d[H.FIRED_MS])) {
       if (ev.rule === null) {
         d[H.ABOVE_MS] = NaN;
@@ -318,6 +319,7 @@ export class Detector {
       first_seen: iso(Number.isNaN(d[H.ABOVE_MS]) ? d[H.FIRED_MS] : Math.min(d[H.ABOVE_MS], d[H.FIRED_MS])),
       last_seen: iso(Number.isNaN(d[H.LAST_FAIL_MS]) ? now : d[H.LAST_FAIL_MS]),
       samples: s.samples ? [...s.samples] : [],
+      evaluations: Math.max(1, d[H.HELD]),
     });
   }
 }

@@ -69,6 +69,7 @@ export const H = {
   W_5XX: 20,
   W_RETRY: 21,
   PEAK: 22, // highest window failures during the open incident
+  HELD: 23, // consecutive evaluations the rule has held
 } as const;
 export const HEADER = 24;
 /** Counters per bucket. */
