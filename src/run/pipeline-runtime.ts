@@ -77,7 +77,8 @@ export class PipelineRuntime {
         pipeline,
         baseDir: opts.baseDir,
         store,
-        bus,
+        // The processor publishes every lifecycle event to breakwater.alerts itself.
+        bus: null,
         env,
         serverStatus: stats ? (backend, server) => stats.latest(backend, server) : undefined,
       });
