@@ -1,0 +1,95 @@
+import { dirname, resolve } from 'node:path';
+import type { Command } from './command.js';
+import { parseCommandArgs, EXIT, UsageError } from './command.js';
+import { loadPipeline } from '../config/pipeline.js';
+import { TOPICS } from '../bus/bus.js';
+import { busKind, openBus } from '../bus/open.js';
+import { openStore } from '../store/open.js';
+import { RepairDispatcher } from '../repair/dispatcher.js';
+import { Processor } from '../process/processor.js';
+import { BusStateStore, MemoryStateStore, type StateStore } from '../process/state.js';
+import { startObservabilityServer, type ObservabilityServer } from '../observe/http.js';
+import { log } from '../observe/log.js';
+
+const help = `usage: breakwater process -c PIPELINE.yaml [--group NAME] [--data DIR] [--port N]
+
+Consumes haproxy.events in a Kafka consumer group (run any number of processors with the same
+group: they split the partitions), learns a failure baseline per series (host, backend, server
+by default; the pipeline's detector section) and raises alerts when connection failures are
+above normal. Events and alerts go to the store (CLICKHOUSE_URL, else embedded ClickHouse under
+--data), alert lifecycle events to breakwater.alerts and to the pipeline's notifiers and repair
+hooks. Detector state is checkpointed to the compacted topic breakwater.detector-state and
+restored on restart and on partition reassignment; offsets are committed only after the events
+are stored and the state saved.
+
+options:
+  -c, --config FILE   pipeline file (required)
+      --group NAME    consumer group (default breakwater-process)
+      --data DIR      embedded store directory (when CLICKHOUSE_URL is not set)
+      --port N        overrides http.port (metrics, health; 0: any free port)
+
+Stops cleanly on SIGINT/SIGTERM (state saved for every owned partition).
+exit status: 0 after a clean stop, 78 for configuration errors (the message names the field).`;
+
+function untilSignal(): Promise<string> {
+  return new Promise((resolveSignal) => {
+    const on = (sig: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolveSignal(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export const command: Command = {
+  name: 'process',
+  summary: 'consume events from Kafka, detect above-normal connection failures, store and alert',
+  help,
+  async run(argv) {
+    const args = parseCommandArgs(this, argv, {
+      config: { type: 'string', short: 'c' },
+      group: { type: 'string', default: 'breakwater-process' },
+      data: { type: 'string' },
+      port: { type: 'string' },
+    });
+    if (!args) return EXIT.OK;
+    if (!args.values.config) throw new UsageError('-c PIPELINE.yaml is required');
+    if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+    const pipeline = loadPipeline(args.values.config);
+    if (args.values.port !== undefined) {
+      const port = Number(args.values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: not a TCP port: ${args.values.port}`);
+      pipeline.http.port = port;
+    }
+    const signal = untilSignal();
+    const group = args.values.group;
+    const bus = await openBus(pipeline.bus);
+    const store = await openStore({ dataDir: args.values.data, config: pipeline.store });
+    // The processor publishes to breakwater.alerts itself (before committing), so the
+    // dispatcher's notifier gets no bus: the topic carries each lifecycle event once.
+    const dispatcher = new RepairDispatcher({ pipeline, baseDir: dirname(resolve(args.values.config)), store, bus: null });
+    let server: ObservabilityServer | null = null;
+    let processor: Processor | null = null;
+    try {
+      await bus.ensureTopics([{ name: TOPICS.events }, { name: TOPICS.alerts }]);
+      const state: StateStore = busKind(pipeline.bus) === 'kafka' ? await BusStateStore.open(bus, group) : new MemoryStateStore();
+      processor = new Processor({ bus, store, state, detector: pipeline.detector, groupId: group, dispatcher });
+      if (pipeline.http.enabled) {
+        server = await startObservabilityServer({ host: pipeline.http.host, port: pipeline.http.port });
+      }
+      await processor.start();
+      log.info({ group, pipeline: pipeline.name }, 'processor started');
+      const sig = await signal;
+      log.info({ signal: sig, ...processor.stats }, 'stopping processor');
+    } finally {
+      await processor?.stop();
+      await dispatcher.close();
+      await store.close();
+      await bus.close();
+      await server?.close();
+    }
+    return EXIT.OK;
+  },
+};
