@@ -120,10 +120,10 @@ export class ServerDriver implements Driver {
     return (await rs.json()) as T[];
   }
 
-  async insertJsonEachRow(table: string, lines: string[]): Promise<void> {
+  async insertTsv(table: string, columns: readonly string[], lines: string[]): Promise<void> {
     const body = Buffer.from(lines.join('\n') + '\n');
     const result = await this.client.exec({
-      query: `INSERT INTO ${assertIdentifier(table)} FORMAT JSONEachRow`,
+      query: `INSERT INTO ${assertIdentifier(table)} (${columns.map(assertIdentifier).join(', ')}) FORMAT TabSeparated`,
       values: Readable.from([body]),
     });
     result.stream.resume();

@@ -15,8 +15,8 @@ export interface Driver {
   exec(sql: string, settings?: Record<string, number>): Promise<void>;
   /** A SELECT with {name:Type} parameters bound (server-side, or client-side on old servers). */
   select<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
-  /** Writes rows already encoded as JSONEachRow lines; resolves once the server acknowledged. */
-  insertJsonEachRow(table: string, lines: string[]): Promise<void>;
+  /** Writes rows already encoded as TabSeparated lines (tsv.ts) of `columns`; resolves once acknowledged. */
+  insertTsv(table: string, columns: readonly string[], lines: string[]): Promise<void>;
   close(): Promise<void>;
 }
 

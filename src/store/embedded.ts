@@ -56,10 +56,10 @@ export class ChdbDriver implements Driver {
     });
   }
 
-  insertJsonEachRow(table: string, lines: string[]): Promise<void> {
+  insertTsv(table: string, columns: readonly string[], lines: string[]): Promise<void> {
     const body = Buffer.from(lines.join('\n') + '\n');
     return this.serial(async () => {
-      await this.session.insert({ table: assertIdentifier(table), values: body, format: 'JSONEachRow' });
+      await this.session.insert({ table: assertIdentifier(table), columns: columns.map(assertIdentifier), values: body, format: 'TabSeparated' });
     });
   }
 

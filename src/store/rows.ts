@@ -1,8 +1,10 @@
 /**
- * Store rows from the contract types: one JSONEachRow line per event, alert, hook run,
- * reject or status row, matching the columns of sql/migrations. Name-like columns are
- * LowCardinality(String) with '' for null (ClickHouse sorting keys cannot be Nullable).
+ * Store rows from the contract types: one object per event, alert, hook run, reject or status
+ * row, keyed by the columns of sql/migrations in a fixed order (sql-store.ts writes them as
+ * TabSeparated lines). Name-like columns are LowCardinality(String) with '' for null
+ * (ClickHouse sorting keys cannot be Nullable).
  */
+export type Row = Record<string, unknown>;
 import { createHash } from 'node:crypto';
 import type { HaproxyEvent } from '../haproxy/event.js';
 import type { AlertEvent } from '../detect/alert.js';
@@ -52,11 +54,11 @@ export function eventIdOf(e: HaproxyEvent): string {
   return 'h:' + createHash('sha256').update(JSON.stringify(e)).digest('base64url').slice(0, 32);
 }
 
-export function eventRow(e: HaproxyEvent, t: TimeFormat, features: Features): string {
+export function eventRow(e: HaproxyEvent, t: TimeFormat, features: Features): Row {
   const timers = (e.timers ?? {}) as Record<string, number>;
   const extraTimers = Object.entries(timers).filter(([k]) => !NAMED_TIMERS.has(k));
   const timer = (k: string) => (typeof timers[k] === 'number' ? timers[k] : null);
-  const row: Record<string, unknown> = {
+  const row: Row = {
     timestamp: t.text(e.timestamp),
     ...(features.dateTime64 ? {} : { timestamp_ms: t.ms(e.timestamp) }),
     event_id: eventIdOf(e),
@@ -117,11 +119,11 @@ export function eventRow(e: HaproxyEvent, t: TimeFormat, features: Features): st
     source: e.source ?? null,
     raw_offset: e.raw_offset ?? null,
   };
-  return JSON.stringify(row);
+  return row;
 }
 
-export function alertRow(a: AlertEvent, t: TimeFormat): string {
-  return JSON.stringify({
+export function alertRow(a: AlertEvent, t: TimeFormat): Row {
+  return {
     alert_id: a.alert_id,
     state: a.state,
     rule: a.rule,
@@ -142,11 +144,11 @@ export function alertRow(a: AlertEvent, t: TimeFormat): string {
     last_seen: t.text(a.last_seen),
     samples: a.samples,
     time_to_recover_ms: a.time_to_recover_ms ?? null,
-  });
+  };
 }
 
-export function hookRunRow(r: HookRunRow, t: TimeFormat): string {
-  return JSON.stringify({
+export function hookRunRow(r: HookRunRow, t: TimeFormat): Row {
+  return {
     run_id: r.run_id,
     alert_id: r.alert_id,
     phase: r.phase,
@@ -161,16 +163,16 @@ export function hookRunRow(r: HookRunRow, t: TimeFormat): string {
     reason: r.reason,
     output: r.output,
     dry_run: r.dry_run ? 1 : 0,
-  });
+  };
 }
 
 /** Rejects dedup on where the line was read and what it said, not on when. */
-export function rejectRow(r: RejectRow, t: TimeFormat): string {
+export function rejectRow(r: RejectRow, t: TimeFormat): Row {
   const reject_id = createHash('sha256')
     .update(JSON.stringify([r.host, r.source, r.raw_offset, r.raw]))
     .digest('base64url')
     .slice(0, 32);
-  return JSON.stringify({
+  return {
     reject_id,
     received_at: t.text(r.received_at),
     host: str(r.host),
@@ -178,11 +180,11 @@ export function rejectRow(r: RejectRow, t: TimeFormat): string {
     raw_offset: r.raw_offset,
     reason: r.reason,
     raw: r.raw,
-  });
+  };
 }
 
-export function serverStatusRow(r: ServerStatusRow, t: TimeFormat): string {
-  return JSON.stringify({
+export function serverStatusRow(r: ServerStatusRow, t: TimeFormat): Row {
+  return {
     at: t.text(r.at),
     host: str(r.host),
     backend: r.backend,
@@ -195,5 +197,5 @@ export function serverStatusRow(r: ServerStatusRow, t: TimeFormat): string {
     econ_delta: r.econ_delta,
     eresp_delta: r.eresp_delta,
     downtime_s: r.downtime_s,
-  });
+  };
 }

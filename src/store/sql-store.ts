@@ -10,7 +10,8 @@ import { StoreSchema } from '../config/store.js';
 import type { Driver } from './driver.js';
 import { Batcher } from './batcher.js';
 import { migrate, type MigrateOptions } from './migrations.js';
-import { alertRow, eventRow, hookRunRow, rejectRow, serverStatusRow, TimeFormat } from './rows.js';
+import { alertRow, eventRow, hookRunRow, rejectRow, serverStatusRow, TimeFormat, type Row } from './rows.js';
+import { tsvLine } from './tsv.js';
 import type { HookRunRow, QueryParams, RejectRow, ServerStatusRow, Store } from './store.js';
 
 const TABLES = ['haproxy_events', 'rejects', 'alerts', 'hook_runs', 'server_status'] as const;
@@ -20,6 +21,8 @@ export class SqlStore implements Store {
   private readonly time: TimeFormat;
   private readonly batchers: Record<Table, Batcher>;
   private closed = false;
+  /** Each table's columns, in the key order of its row objects (fixed per store: rows.ts). */
+  private readonly columns = new Map<Table, string[]>();
 
   constructor(
     readonly driver: Driver,
@@ -34,7 +37,7 @@ export class SqlStore implements Store {
         maxBuffered: Math.max(config.max_buffered_rows, config.batch_rows),
         retryInitialMs: config.retry_initial_ms,
         retryMaxMs: config.retry_max_ms,
-        write: (lines) => driver.insertJsonEachRow(table, lines),
+        write: (lines) => driver.insertTsv(table, this.columns.get(table) as string[], lines),
       });
     this.batchers = Object.fromEntries(TABLES.map((t) => [t, make(t)])) as Record<Table, Batcher>;
   }
@@ -88,9 +91,17 @@ export class SqlStore implements Store {
     await this.driver.close();
   }
 
-  private add(table: Table, lines: string[]): Promise<void> {
+  private add(table: Table, rows: Row[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
-    if (lines.length === 0) return Promise.resolve();
+    if (rows.length === 0) return Promise.resolve();
+    let columns = this.columns.get(table);
+    if (!columns) this.columns.set(table, (columns = Object.keys(rows[0])));
+    const lines = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const values = Object.values(rows[i]);
+      if (values.length !== columns.length) throw new Error(`${table}: row has ${values.length} columns, expected ${columns.length}`);
+      lines[i] = tsvLine(values);
+    }
     return this.batchers[table].add(lines);
   }
 }

@@ -171,7 +171,10 @@ export function storeContract(engine: string, openFresh: OpenFresh): void {
     try {
       await store.migrate();
       const hostile = "app'); DROP TABLE haproxy_events; --\\' \" ; \n\t\\x27 {server:String} `x`";
-      await store.insertEvents([event({ minute: 1, server: hostile, uri: "/a?q=' OR 1=1 --" }), event({ minute: 1, server: 'app1' })]);
+      const headers = ["a'b\t\\c\n\r", "x,y'] ['z", '\\N', ''];
+      await store.insertEvents([event({ minute: 1, server: hostile, uri: "/a?q=' OR 1=1 --", captured_request_headers: headers, message: '\\N' }), event({ minute: 1, server: 'app1' })]);
+      const [back] = await store.query<{ h: string[]; m: string }>('SELECT captured_request_headers AS h, message AS m FROM haproxy_events WHERE server = {server:String}', { server: hostile });
+      assert.deepEqual(back, { h: headers, m: '\\N' }, 'stored verbatim');
       await store.flush();
       const sql = 'SELECT server, uri, count() AS n FROM haproxy_events FINAL WHERE server = {server:String} GROUP BY server, uri';
       const hit = await store.query<{ server: string; uri: string; n: number }>(sql, { server: hostile });
