@@ -3,14 +3,14 @@ import type { DetectorConfig, KeyField } from '../config/detector.js';
 import type { HaproxyEvent } from '../haproxy/event.js';
 import type { AlertEvent, AlertKey } from './alert.js';
 import { evaluate, RULE_CODES, type Evaluation, type RuleName } from './rule.js';
-import { addToBucket, H, layoutFor, learnUpTo, newSeriesData, rollTo, type Layout } from './series.js';
+import { addToBucket, H, layoutFor, learnUpTo, rollTo, SeriesPool, type Layout } from './series.js';
 
 /** One tracked series: its key and its packed state (series.ts). */
 export interface Series extends AlertKey {
   key: string;
   d: Float64Array;
-  /** Recent failing lines (newest last), capped at config.samples. */
-  samples: string[] | null;
+  /** Recent failing lines, newest last, one per line (a single string: cheaper than an array), capped at config.samples. */
+  samples: string | null;
 }
 
 export interface DetectorStats {
@@ -34,6 +34,7 @@ const SAMPLE_CHARS = 240;
  */
 export class Detector {
   readonly layout: Layout;
+  private readonly pool: SeriesPool;
   private readonly series = new Map<string, Series>();
   /** Series that are pending, firing or DOWN: re-evaluated as event time passes. */
   private readonly active = new Set<Series>();
@@ -47,6 +48,7 @@ export class Detector {
 
   constructor(readonly config: DetectorConfig) {
     this.layout = layoutFor(config);
+    this.pool = new SeriesPool(this.layout);
     this.keyFields = config.key;
   }
 
@@ -111,6 +113,7 @@ export class Detector {
     for (const [k, s] of this.series) {
       if (!predicate(s)) continue;
       this.series.delete(k);
+      this.pool.release(s.d);
       this.active.delete(s);
       this.dirty.delete(k);
       removed++;
@@ -121,6 +124,11 @@ export class Detector {
 
   /** Installs a restored series (snapshot.ts). */
   adopt(s: Series, eventTimeMs: number): void {
+    const d = this.pool.alloc();
+    d.set(s.d);
+    s.d = d;
+    const old = this.series.get(s.key);
+    if (old) this.pool.release(old.d);
     this.series.set(s.key, s);
     this.stats.series = this.series.size;
     if (s.d[H.DOWN] === 1 || !Number.isNaN(s.d[H.FIRED_MS]) || !Number.isNaN(s.d[H.ABOVE_MS])) this.active.add(s);
@@ -146,7 +154,7 @@ export class Detector {
         host: has('host') ? e.host : null,
         backend: has('backend') ? e.backend : null,
         server: has('server') ? e.server : null,
-        d: newSeriesData(this.layout),
+        d: this.pool.alloc(),
         samples: null,
       };
       this.series.set(key, s);
@@ -209,9 +217,11 @@ export class Detector {
         ? `${e.health?.state ?? ''} ${e.health?.reason ?? e.message ?? ''}`
         : `${e.status ?? '-'} ${e.termination_state ?? '--'} ${e.method ?? ''} ${e.uri ?? ''}`;
     const line = `${e.timestamp} ${e.host ?? '-'} ${e.frontend ?? '-'} ${where} ${what}`.slice(0, SAMPLE_CHARS);
-    const samples = (s.samples ??= []);
-    samples.push(line);
-    if (samples.length > cap) samples.shift();
+    let samples = s.samples === null ? line : `${s.samples}\n${line}`;
+    let lines = 1;
+    for (let i = samples.indexOf('\n'); i >= 0; i = samples.indexOf('\n', i + 1)) lines++;
+    if (lines > cap) samples = samples.slice(samples.indexOf('\n') + 1);
+    s.samples = samples;
   }
 
   /** Re-evaluates active series as the event-time clock (whole seconds) moves. */
@@ -318,7 +328,7 @@ export class Detector {
       requests: ev.requests,
       first_seen: iso(Number.isNaN(d[H.ABOVE_MS]) ? d[H.FIRED_MS] : Math.min(d[H.ABOVE_MS], d[H.FIRED_MS])),
       last_seen: iso(Number.isNaN(d[H.LAST_FAIL_MS]) ? now : d[H.LAST_FAIL_MS]),
-      samples: s.samples ? [...s.samples] : [],
+      samples: s.samples ? s.samples.split('\n') : [],
       evaluations: Math.max(1, d[H.HELD]),
     });
   }

@@ -32,7 +32,7 @@ export function encodeSeries(series: Series, ring: number, eventTimeMs: number):
     t: Number.isFinite(eventTimeMs) ? eventTimeMs : 0,
     d: Buffer.from(series.d.buffer, series.d.byteOffset, series.d.byteLength).toString('base64'),
   };
-  if (series.samples?.length) doc.x = series.samples;
+  if (series.samples) doc.x = series.samples.split('\n');
   return JSON.stringify(doc);
 }
 
@@ -59,7 +59,7 @@ export function restoreSeries(detector: Detector, text: string | Buffer): boolea
     d[H.HEAD] = d[H.FINAL] = NaN;
     d[H.W_REQ] = d[H.W_FAIL] = d[H.W_5XX] = d[H.W_RETRY] = 0;
   }
-  detector.adopt({ key: doc.k, host: doc.h, backend: doc.b, server: doc.s, d, samples: doc.x ?? null }, doc.t);
+  detector.adopt({ key: doc.k, host: doc.h, backend: doc.b, server: doc.s, d, samples: doc.x?.length ? doc.x.join('\n') : null }, doc.t);
   return true;
 }
 
