@@ -1,9 +1,8 @@
 /**
  * The issue-8 scenario in fleet mode: two real HAProxy load balancers under load, each logging
  * through syslog to a file, a `breakwater ship` on each tailing it into the real Kafka, two
- * processor instances (`breakwater run` with no file to tail) sharing
- * the consumer group, the real ClickHouse server as the store (the built CLI, as deployed; run
- * `npm run build` first, `npm test` does). kill -9 of one backend server: exactly one alert,
+ * `breakwater process` instances sharing the consumer group, the real ClickHouse server as the
+ * store (the built CLI, as deployed; run `npm run build` first, `npm test` does). kill -9 of one backend server: exactly one alert,
  * for that server, within 5 s; diagnostics and the restart hook run; the alert resolves; the
  * server holds events, the alert, the hook runs and answers the saved queries.
  */
@@ -105,13 +104,12 @@ interface AlertRow {
 }
 
 test('fleet: ship → Kafka → two processors → ClickHouse server; kill one backend server', async (t) => {
-  // One pack per load balancer (its log, its HAProxy). The processors run lb1's pack with no
-  // file to tail, whose hooks can restart lb1's servers.
-  const writePack = (l: HaproxyLab, name: string, files?: string[]) => {
+  // One pack per load balancer (its log, its HAProxy). The processors run lb1's pack, whose
+  // hooks can restart lb1's servers (hook targets are per backend, not per load balancer).
+  const writePack = (l: HaproxyLab, name: string) => {
     const packDir = mkdtempSync(join(dir, `${name}-`));
     const pipeline = labPipeline(l, packDir);
     pipeline.name = 'e2e-fleet';
-    if (files) pipeline.sources = { ...pipeline.sources, files };
     pipeline.bus = { ...pipeline.bus, type: 'kafka', kafka: { ...pipeline.bus.kafka, topic_prefix: prefix, partitions: 4, linger_ms: 5 } };
     pipeline.store = { ...pipeline.store, database };
     pipeline.stats = { ...pipeline.stats, enabled: false };
@@ -121,13 +119,12 @@ test('fleet: ship → Kafka → two processors → ClickHouse server; kill one b
   };
   const ship1 = writePack(lab, 'lb1');
   const ship2 = writePack(lab2, 'lb2');
-  const processors = writePack(lab, 'central', []);
+  const processors = writePack(lab, 'central');
   const env = { ...process.env, KAFKA_BROKERS: brokers.join(','), CLICKHOUSE_URL: chUrl, CLICKHOUSE_DATABASE: database, LOG_LEVEL: 'info' };
 
-  // The processors: `breakwater run` with nothing to tail is the processor, store writer and
-  // dispatcher of a pack; the two share the consumer group and split the partitions.
-  startCli('processor-1', ['run', '-c', processors, '--port', '0'], env);
-  startCli('processor-2', ['run', '-c', processors, '--port', '0'], env);
+  // Two processors in one consumer group split the partitions of haproxy.events.
+  startCli('process-1', ['process', '-c', processors, '--port', '0'], env);
+  startCli('process-2', ['process', '-c', processors, '--port', '0'], env);
   startCli('ship-lb1', ['ship', '-c', ship1, '--port', '0'], env);
   startCli('ship-lb2', ['ship', '-c', ship2, '--port', '0'], env);
 
