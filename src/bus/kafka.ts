@@ -151,6 +151,8 @@ export class KafkaBus implements Bus {
     if (this.sending) return;
     this.sending = this.drain().finally(() => {
       this.sending = null;
+      // A publish that arrived after drain() saw an empty queue set no timer: send it now.
+      if (this.pending.length) this.kick();
     });
   }
 
