@@ -119,7 +119,7 @@ test('run: ships, detects and stores; /metrics and /healthz; SIGTERM drains and 
   assert.equal(await stopRun(child), 0);
   assert.equal(checkpointOffset(), statSync(log).size, 'checkpoint at the end of the file');
 
-  const store = await openStore({ dataDir: join(dir, 'data') });
+  const store = await openStore({ dataDir: join(dir, 'data'), env });
   try {
     const [{ events }] = await store.query<{ events: string }>('SELECT count() AS events FROM haproxy_events FINAL');
     assert.equal(Number(events), truth.lines + extra.length);
@@ -166,7 +166,7 @@ test('run: kill -9 in mid-stream loses nothing: the restart resumes before whate
     await sleep(200);
   }
   assert.equal(await stopRun(child), 0);
-  const store = await openStore({ dataDir: join(sub, 'data') });
+  const store = await openStore({ dataDir: join(sub, 'data'), env });
   try {
     const [{ n }] = await store.query<{ n: string }>('SELECT count() AS n FROM haproxy_events FINAL');
     assert.equal(Number(n), truth.lines, 'every line stored exactly once (by event_id)');
