@@ -1,4 +1,5 @@
 import type { HaproxyEvent } from '../../../src/haproxy/event.js';
+import { newEvent } from '../../../src/haproxy/new-event.js';
 
 /** Deterministic PRNG (mulberry32) so traffic tests are reproducible. */
 export function rng(seed: number): () => number {
@@ -17,6 +18,7 @@ export const T0 = Date.parse('2026-03-02T00:00:00.000Z');
 export function event(ms: number, over: Partial<HaproxyEvent> = {}): HaproxyEvent {
   const failed = over.conn_failure ?? false;
   return {
+    ...newEvent(),
     timestamp: new Date(ms).toISOString(),
     host: 'lb1',
     kind: 'http',
@@ -44,24 +46,10 @@ export function event(ms: number, over: Partial<HaproxyEvent> = {}): HaproxyEven
     uri: '/',
     http_version: 'HTTP/1.1',
     request: 'GET / HTTP/1.1',
-    captured_request_cookie: null,
-    captured_response_cookie: null,
-    captured_request_headers: null,
-    captured_response_headers: null,
-    ssl_version: null,
-    ssl_ciphers: null,
-    ssl_fc_err: null,
-    ssl_c_err: null,
-    ssl_c_ca_err: null,
-    ssl_sni: null,
-    logasap: [],
     conn_failure: failed,
     termination_cause: failed ? 'server' : 'none',
     termination_phase: failed ? 'connect' : 'none',
     server_error: false,
-    health: null,
-    message: null,
-    extra: null,
     ...over,
   };
 }

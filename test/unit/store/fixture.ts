@@ -4,6 +4,7 @@
  * tables' TTL).
  */
 import type { HaproxyEvent } from '../../../src/haproxy/event.js';
+import { newEvent } from '../../../src/haproxy/new-event.js';
 import type { AlertEvent } from '../../../src/detect/alert.js';
 import type { HookRunRow, ServerStatusRow } from '../../../src/store/store.js';
 
@@ -19,6 +20,7 @@ export function event(over: Partial<HaproxyEvent> & { minute: number; second?: n
   const { minute, second, ...rest } = over;
   seq++;
   const e: HaproxyEvent = {
+    ...newEvent(),
     timestamp: at(minute, second ?? seq % 60),
     host: 'lb1',
     kind: 'http',
@@ -46,24 +48,10 @@ export function event(over: Partial<HaproxyEvent> & { minute: number; second?: n
     uri: '/ok',
     http_version: 'HTTP/1.1',
     request: 'GET /ok HTTP/1.1',
-    captured_request_cookie: null,
-    captured_response_cookie: null,
-    captured_request_headers: null,
-    captured_response_headers: null,
-    ssl_version: null,
-    ssl_ciphers: null,
-    ssl_fc_err: null,
-    ssl_c_err: null,
-    ssl_c_ca_err: null,
-    ssl_sni: null,
-    logasap: [],
     conn_failure: false,
     termination_cause: 'none',
     termination_phase: 'none',
     server_error: false,
-    health: null,
-    message: null,
-    extra: null,
     source: '/var/log/haproxy.log',
     raw_offset: seq * 200,
     event_id: `lb1:inode42:${seq * 200}`,
