@@ -1,7 +1,8 @@
+import { pipelineFromArgs } from './pipeline-args.js';
+import { untilSignal } from '../run/signals.js';
 import { dirname, resolve } from 'node:path';
 import type { Command } from './command.js';
-import { parseCommandArgs, EXIT, UsageError } from './command.js';
-import { loadPipeline } from '../config/pipeline.js';
+import { parseCommandArgs, EXIT } from './command.js';
 import { TOPICS } from '../bus/bus.js';
 import { busKind, openBus } from '../bus/open.js';
 import { openStore } from '../store/open.js';
@@ -31,17 +32,6 @@ options:
 Stops cleanly on SIGINT/SIGTERM (state saved for every owned partition).
 exit status: 0 after a clean stop, 78 for configuration errors (the message names the field).`;
 
-function untilSignal(): Promise<string> {
-  return new Promise((resolveSignal) => {
-    const on = (sig: string) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolveSignal(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
 
 export const command: Command = {
   name: 'process',
@@ -55,21 +45,14 @@ export const command: Command = {
       port: { type: 'string' },
     });
     if (!args) return EXIT.OK;
-    if (!args.values.config) throw new UsageError('-c PIPELINE.yaml is required');
-    if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
-    const pipeline = loadPipeline(args.values.config);
-    if (args.values.port !== undefined) {
-      const port = Number(args.values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: not a TCP port: ${args.values.port}`);
-      pipeline.http.port = port;
-    }
+    const pipeline = pipelineFromArgs(args.values, args.positionals);
     const signal = untilSignal();
     const group = args.values.group;
     const bus = await openBus(pipeline.bus);
     const store = await openStore({ dataDir: args.values.data, config: pipeline.store });
     // The processor publishes to breakwater.alerts itself (before committing), so the
     // dispatcher's notifier gets no bus: the topic carries each lifecycle event once.
-    const dispatcher = new RepairDispatcher({ pipeline, baseDir: dirname(resolve(args.values.config)), store, bus: null });
+    const dispatcher = new RepairDispatcher({ pipeline, baseDir: dirname(resolve(args.values.config!)), store, bus: null });
     let server: ObservabilityServer | null = null;
     let processor: Processor | null = null;
     try {

@@ -1,7 +1,7 @@
+import { pipelineFromArgs } from './pipeline-args.js';
 import { dirname, resolve } from 'node:path';
 import type { Command } from './command.js';
-import { parseCommandArgs, EXIT, UsageError } from './command.js';
-import { loadPipeline } from '../config/pipeline.js';
+import { parseCommandArgs, EXIT } from './command.js';
 import { PipelineRuntime } from '../run/pipeline-runtime.js';
 import { untilSignal } from '../run/signals.js';
 import { log } from '../observe/log.js';
@@ -41,18 +41,11 @@ export const command: Command = {
       port: { type: 'string' },
     });
     if (!args) return EXIT.OK;
-    if (!args.values.config) throw new UsageError('-c PIPELINE.yaml is required');
-    if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
-    const pipeline = loadPipeline(args.values.config);
-    if (args.values.port !== undefined) {
-      const port = Number(args.values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: not a TCP port: ${args.values.port}`);
-      pipeline.http.port = port;
-    }
+    const pipeline = pipelineFromArgs(args.values, args.positionals);
     const signal = untilSignal();
     const runtime = await PipelineRuntime.start({
       pipeline,
-      baseDir: dirname(resolve(args.values.config)),
+      baseDir: dirname(resolve(args.values.config!)),
       dataDir: args.values.data,
     });
     const sig = await signal;

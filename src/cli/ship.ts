@@ -1,6 +1,7 @@
+import { pipelineFromArgs } from './pipeline-args.js';
+import { untilSignal } from '../run/signals.js';
 import type { Command } from './command.js';
-import { parseCommandArgs, EXIT, UsageError } from './command.js';
-import { loadPipeline } from '../config/pipeline.js';
+import { parseCommandArgs, EXIT } from './command.js';
 import { ConfigError } from '../config/errors.js';
 import { TOPICS, type Bus } from '../bus/bus.js';
 import { busKind, openBus } from '../bus/open.js';
@@ -45,17 +46,6 @@ async function ensureTopics(bus: Bus, stopped: () => boolean): Promise<void> {
   }
 }
 
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
 
 export const command: Command = {
   name: 'ship',
@@ -68,15 +58,8 @@ export const command: Command = {
       port: { type: 'string' },
     });
     if (!args) return EXIT.OK;
-    if (!args.values.config) throw new UsageError('-c PIPELINE.yaml is required');
-    if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
-    const pipeline = loadPipeline(args.values.config);
+    const pipeline = pipelineFromArgs(args.values, args.positionals);
     if (args.values.checkpoint) pipeline.sources.checkpoint_file = args.values.checkpoint;
-    if (args.values.port !== undefined) {
-      const port = Number(args.values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: not a TCP port: ${args.values.port}`);
-      pipeline.http.port = port;
-    }
     if (busKind(pipeline.bus) !== 'kafka') {
       throw new ConfigError('bus.type: ship publishes to Kafka; set KAFKA_BROKERS or bus.kafka.brokers (the in-process bus is for `breakwater run`)');
     }
