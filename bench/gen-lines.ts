@@ -5,6 +5,8 @@
  * 5xx, 502 `SH`, 504 `sH`, client aborts, bad requests). Deterministic for a given seed.
  */
 
+import { seededRandom as rng } from '../src/demo/random.js';
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 interface Backend {
@@ -43,18 +45,6 @@ const BACKENDS: Backend[] = [
 
 const HOSTS = ['lb1', 'lb2', 'lb3'];
 const METHODS = ['GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'PUT', 'DELETE'];
-
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pad2 = (n: number) => (n < 10 ? '0' + n : String(n));
 const pad3 = (n: number) => (n < 10 ? '00' + n : n < 100 ? '0' + n : String(n));

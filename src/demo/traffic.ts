@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { seededRandom as prng } from './random.js';
 
 /**
  * Synthetic HAProxy traffic for the demo (and tests): syslog-prefixed `option httplog` lines,
@@ -125,18 +126,6 @@ export function demoTrafficOptions(overrides: Partial<TrafficOptions> = {}): Tra
     fall: 3,
     rise: 2,
     ...overrides,
-  };
-}
-
-/** mulberry32: small, fast, good enough for traffic shapes; deterministic per seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -13,6 +13,7 @@ import { SummaryBuilder } from '../../../src/analyze/summary.js';
 import { SummaryScan } from '../../../src/analyze/summary-scan.js';
 import { createParser } from '../../../src/haproxy/parser.js';
 import { generateHttpLogLines } from '../../../bench/gen-lines.js';
+import { seededRandom as rng } from '../../../src/demo/random.js';
 
 const parse = createParser();
 const EXAMPLE = join(import.meta.dirname, '../../../examples/haproxy.log');
@@ -29,16 +30,6 @@ function viaParser(line: Buffer): unknown {
   if (r.ok) b.event(r.event);
   else b.rejects++;
   return b.toJSON();
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const JUNK = [0x20, 0x2d, 0x2f, 0x3a, 0x30, 0x31, 0x39, 0x22, 0x5b, 0x5d, 0x2b, 0x3c, 0x09, 0x00, 0x1b, 0x7f, 0xc3, 0xa9, 0xff, 0x41];

@@ -1,17 +1,7 @@
 import type { HaproxyEvent } from '../../../src/haproxy/event.js';
 import { newEvent } from '../../../src/haproxy/new-event.js';
-
-/** Deterministic PRNG (mulberry32) so traffic tests are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../../src/demo/random.js';
+export { rng };
 
 export const T0 = Date.parse('2026-03-02T00:00:00.000Z');
 

@@ -5,19 +5,8 @@
  * Used by the fast-path equivalence test, the property test and bench/fuzz.ts.
  */
 
-export type Rng = () => number;
-
-/** mulberry32: small, fast, reproducible. */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng, type Rng } from '../../../src/demo/random.js';
+export { rng };
 
 export function pick<T>(r: Rng, list: readonly T[]): T {
   return list[Math.floor(r() * list.length)];
