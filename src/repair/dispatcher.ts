@@ -4,6 +4,7 @@ import type { Bus } from '../bus/bus.js';
 import type { Store } from '../store/store.js';
 import type { Pipeline } from '../config/pipeline.js';
 import type { RepairHookConfig } from '../config/hooks.js';
+import { haproxyForHost, type HaproxyConfig } from '../config/haproxy.js';
 import { log } from '../observe/log.js';
 import { Notifier, buildReceivers } from '../notify/notifier.js';
 import type { Notification, TriedStep } from '../notify/notification.js';
@@ -12,7 +13,7 @@ import { Guardrails, evaluationsReason, hookApplies, killSwitchReason } from './
 import { enabledDiagnostics, runDiagnostic } from './diagnostics.js';
 import { executeHook } from './hooks.js';
 import { Redactor } from './redact.js';
-import { resolveTarget, type RepairTarget } from './target.js';
+import { resolveTarget, targetLabel, type RepairTarget } from './target.js';
 import type { HealthSignal } from '../stats/poller.js';
 
 export interface DispatcherOptions {
@@ -22,8 +23,8 @@ export interface DispatcherOptions {
   store: Store | null;
   bus: Bus | null;
   env?: NodeJS.ProcessEnv;
-  /** The stats poller's latest view of a server (StatsPoller.latest), to enrich notifications. */
-  serverStatus?: (backend: string, server: string) => HealthSignal | undefined;
+  /** The stats pollers' latest view of a server on a host (StatsPollers.latest), to enrich notifications. */
+  serverStatus?: (host: string | null, backend: string, server: string) => HealthSignal | undefined;
   /** Clock of the guardrails (tests). */
   now?: () => number;
 }
@@ -119,7 +120,7 @@ export class RepairDispatcher implements AlertDispatcher {
 
   private serverStatus(event: AlertEvent): string | undefined {
     if (!this.opts.serverStatus || !event.backend || !event.server) return undefined;
-    const s = this.opts.serverStatus(event.backend, event.server);
+    const s = this.opts.serverStatus(event.host, event.backend, event.server);
     return s ? `${s.status}${s.check_status ? ` (check ${s.check_status})` : ''} at ${s.at}` : undefined;
   }
 
@@ -165,12 +166,12 @@ export class RepairDispatcher implements AlertDispatcher {
     });
   }
 
-  private async target(event: AlertEvent): Promise<RepairTarget> {
+  private async target(event: AlertEvent, haproxy: HaproxyConfig): Promise<RepairTarget> {
     const key = `${event.host}|${event.backend}|${event.server}`;
     const cached = this.targets.get(key);
     const now = Date.now();
-    if (cached && now - cached.at < TARGET_CACHE_MS) return { ...(await cached.target), host: event.host };
-    const target = resolveTarget(event, this.opts.pipeline.haproxy);
+    if (cached && now - cached.at < TARGET_CACHE_MS) return cached.target;
+    const target = resolveTarget(event, haproxy);
     this.targets.set(key, { at: now, target });
     if (this.targets.size > MAX_INCIDENTS) this.targets.delete(this.targets.keys().next().value as string);
     return target;
@@ -181,25 +182,43 @@ export class RepairDispatcher implements AlertDispatcher {
     const applicable = hooks.repair.filter((h) => hookApplies(h, event));
     const diagnose = event.state === 'firing' && hooks.diagnostics.enabled;
     if (!diagnose && !applicable.length) return;
-    const target = await this.target(event);
-    if (diagnose) await this.diagnose(event, target, incident);
-    if (applicable.length) await this.repair(event, target, incident, applicable);
+    const haproxy = haproxyForHost(this.opts.pipeline.haproxy, event.host);
+    if (!haproxy) {
+      await this.skipUnlistedHost(event, diagnose, applicable);
+      return;
+    }
+    const target = await this.target(event, haproxy);
+    if (diagnose) await this.diagnose(event, target, incident, haproxy);
+    if (applicable.length) await this.repair(event, target, incident, applicable, haproxy);
   }
 
-  private async diagnose(event: AlertEvent, target: RepairTarget, incident: Incident): Promise<void> {
+  /** Cooldowns and rate limits count per backend/server, and per host when the config describes each host. */
+  private guardKey(event: AlertEvent, target: RepairTarget): string {
+    return Object.keys(this.opts.pipeline.haproxy.hosts).length ? `${event.host ?? '-'} ${target.label}` : target.label;
+  }
+
+  private async skipUnlistedHost(event: AlertEvent, diagnose: boolean, applicable: RepairHookConfig[]): Promise<void> {
+    const reason = `host ${event.host ?? '(none)'} is not in haproxy.hosts (unlisted_hosts: skip)`;
+    const common = { alert_id: event.alert_id, target: targetLabel(event), startedAt: Date.now(), status: 'skipped' as const, reason };
+    const diagnostics = diagnose ? enabledDiagnostics(this.opts.pipeline.hooks.diagnostics, this.opts.store !== null) : [];
+    for (const d of diagnostics) await this.recorder.record({ ...common, phase: 'diagnostic', hook: d.name, type: d.type, dry_run: false });
+    for (const h of applicable) await this.recorder.record({ ...common, phase: 'repair', hook: h.name, type: h.type, dry_run: h.dry_run ?? this.opts.pipeline.hooks.dry_run });
+  }
+
+  private async diagnose(event: AlertEvent, target: RepairTarget, incident: Incident, haproxy: HaproxyConfig): Promise<void> {
     const cfg = this.opts.pipeline.hooks.diagnostics;
     const list = enabledDiagnostics(cfg, this.opts.store !== null);
     await Promise.all(
       list.map(async (d) => {
         const startedAt = Date.now();
         const base = { alert_id: event.alert_id, phase: 'diagnostic' as const, hook: d.name, type: d.type, target: target.label, dry_run: false };
-        const admission = this.diagnosticGuard.admit(d.name, target.label, { cooldownS: cfg.cooldown_s, maxRunsPerHour: cfg.max_runs_per_hour, maxConcurrent: 4 });
+        const admission = this.diagnosticGuard.admit(d.name, this.guardKey(event, target), { cooldownS: cfg.cooldown_s, maxRunsPerHour: cfg.max_runs_per_hour, maxConcurrent: 4 });
         if (!admission.admitted) {
           await this.recorder.record({ ...base, startedAt, status: 'skipped', reason: admission.reason });
           return;
         }
         try {
-          const r = await runDiagnostic(d, { alert: event, target, haproxy: this.opts.pipeline.haproxy, config: cfg, store: this.opts.store });
+          const r = await runDiagnostic(d, { alert: event, target, haproxy, config: cfg, store: this.opts.store });
           const status = r.timedOut ? 'timeout' : r.ok ? 'ok' : 'failed';
           const row = await this.recorder.record({ ...base, startedAt, status, exit_code: r.exitCode ?? null, reason: r.ok ? null : 'check failed', output: r.output });
           incident.tried.push({ phase: 'diagnostic', hook: d.name, status, reason: row.reason, output: row.output });
@@ -210,7 +229,7 @@ export class RepairDispatcher implements AlertDispatcher {
     );
   }
 
-  private async repair(event: AlertEvent, target: RepairTarget, incident: Incident, hooksToRun: RepairHookConfig[]): Promise<void> {
+  private async repair(event: AlertEvent, target: RepairTarget, incident: Incident, hooksToRun: RepairHookConfig[], haproxy: HaproxyConfig): Promise<void> {
     const cfg = this.opts.pipeline.hooks;
     const killed = killSwitchReason(cfg.kill_switch_env, cfg.kill_switch_file, this.env);
     const outcomes = new Map<string, string>();
@@ -231,7 +250,7 @@ export class RepairDispatcher implements AlertDispatcher {
         outcomes.set(hook.name, skipped(hook.name));
         continue;
       }
-      const admission = this.repairGuard.admit(hook.name, target.label, {
+      const admission = this.repairGuard.admit(hook.name, this.guardKey(event, target), {
         cooldownS: hook.cooldown_s,
         maxRunsPerHour: hook.max_runs_per_hour,
         maxConcurrent: hook.max_concurrent,
@@ -244,7 +263,7 @@ export class RepairDispatcher implements AlertDispatcher {
       }
       let row;
       try {
-        const outcome = await executeHook(hook, { alert: event, target, haproxy: this.opts.pipeline.haproxy, runId, baseDir: this.opts.baseDir, dryRun, env: this.env });
+        const outcome = await executeHook(hook, { alert: event, target, haproxy, runId, baseDir: this.opts.baseDir, dryRun, env: this.env });
         row = await this.recorder.record({ ...base, startedAt, status: outcome.status, exit_code: outcome.exitCode, reason: outcome.reason, output: outcome.output });
       } finally {
         admission.release();

@@ -22,6 +22,7 @@ export function targetLabel(a: Pick<AlertEvent, 'backend' | 'server'>): string {
 /**
  * Resolves the alert's backend/server against `haproxy.backends`; address and port missing
  * there are asked from the runtime API (`show servers state BACKEND`) when `askRuntime`.
+ * `haproxy` is the settings of the alert's host (haproxyForHost).
  */
 export async function resolveTarget(alert: AlertEvent, haproxy: HaproxyConfig, askRuntime = true): Promise<RepairTarget> {
   const backendCfg = alert.backend !== null ? haproxy.backends[alert.backend] : undefined;
@@ -94,6 +95,7 @@ export function hookEnvironment(
   }
   env.PATH ??= '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
   const vars: Record<string, string | number | null> = {
+    ...haproxy.env,
     ...staticEnv,
     BACKEND_NAME: target.backend,
     BACKEND_SERVER_NAME: target.server,

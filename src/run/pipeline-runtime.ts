@@ -11,7 +11,7 @@ import { pipelineParser } from '../ship/parser.js';
 import { Processor } from '../process/processor.js';
 import { BusStateStore, type StateStore } from '../process/state.js';
 import { RepairDispatcher } from '../repair/dispatcher.js';
-import { StatsPoller } from '../stats/poller.js';
+import { StatsPollers } from '../stats/pollers.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observe/http.js';
 import { log } from '../observe/log.js';
 import { ProcessedAckBus } from './processed-ack-bus.js';
@@ -51,7 +51,7 @@ export class PipelineRuntime {
     readonly rejects: RejectsSink,
     private readonly fileState: FileStateStore | null,
     readonly shipper: Shipper,
-    readonly stats: StatsPoller | null,
+    readonly stats: StatsPollers | null,
     readonly http: ObservabilityServer | null,
   ) {}
 
@@ -72,7 +72,7 @@ export class PipelineRuntime {
       const store = await openStore({ dataDir: opts.dataDir, config: pipeline.store, env });
       cleanups.push(() => store.close());
 
-      const stats = pipeline.stats.enabled ? new StatsPoller({ stats: pipeline.stats, haproxy: pipeline.haproxy, bus, store }) : null;
+      const stats = pipeline.stats.enabled ? new StatsPollers({ stats: pipeline.stats, haproxy: pipeline.haproxy, bus, store }) : null;
       const repair = new RepairDispatcher({
         pipeline,
         baseDir: opts.baseDir,
@@ -80,7 +80,7 @@ export class PipelineRuntime {
         // The processor publishes every lifecycle event to breakwater.alerts itself.
         bus: null,
         env,
-        serverStatus: stats ? (backend, server) => stats.latest(backend, server) : undefined,
+        serverStatus: stats ? (host, backend, server) => stats.latest(host, backend, server) : undefined,
       });
       cleanups.push(() => repair.close());
       const dispatcher: AlertDispatcher = opts.onAlert ? narrated(repair, opts.onAlert) : repair;

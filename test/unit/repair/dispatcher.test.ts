@@ -247,7 +247,7 @@ test('http hook: signed JSON webhook; verify records time to recover; escalation
       store,
       bus: null,
       env,
-      serverStatus: (b, s) => (b === 'app' && s === 'web2' ? { at: '2026-11-21T00:10:05.000Z', host: 'lb1', backend: b, server: s, status: 'DOWN', up: false, previous_status: 'UP', changed: true, check_status: 'L4CON', econ_delta: 3, eresp_delta: 0 } : undefined),
+      serverStatus: (_host, b, s) => (b === 'app' && s === 'web2' ? { at: '2026-11-21T00:10:05.000Z', host: 'lb1', backend: b, server: s, status: 'DOWN', up: false, previous_status: 'UP', changed: true, check_status: 'L4CON', econ_delta: 3, eresp_delta: 0 } : undefined),
     });
     store.queryAnswer = [{ status: 503, termination_state: 'SC--', requests: 40, conn_failures: 40 }];
     const recovering = alertEvent({ alert_id: 'r1' });
