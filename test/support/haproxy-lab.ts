@@ -146,6 +146,11 @@ export class HaproxyLab {
     return [process.execPath, '--import', TSX_LOADER, RESTART_SCRIPT, this.controlUrl];
   }
 
+  /** The restart command for any lab: the hook's environment names the lab (LAB_CONTROL_URL). */
+  static restartArgvFromEnv(): string[] {
+    return [process.execPath, '--import', TSX_LOADER, RESTART_SCRIPT];
+  }
+
   private async boot(serverCount: number, checkInterMs: number): Promise<void> {
     writeFileSync(this.logFile, '');
     this.syslog = await SyslogFileReceiver.start(this.logFile, this.hostname);

@@ -8,23 +8,28 @@ import { haproxyBinary } from '../services.js';
  * every diagnostic against the real HAProxy, and repair for real (not dry run) by restarting the
  * server through the lab's service manager. Resolution is shortened to keep tests quick.
  */
+/** A lab as one `haproxy.hosts` entry: its HAProxy, its servers, its service manager (LAB_CONTROL_URL). */
+export function labHostTarget(lab: HaproxyLab) {
+  return {
+    config_file: lab.configPath,
+    log_file: lab.logFile,
+    runtime_socket: lab.socketPath,
+    backends: {
+      [lab.backend]: {
+        service: 'lab-app',
+        servers: Object.fromEntries(
+          lab.servers.map((s) => [s.name, { ip: '127.0.0.1', port: s.port, health_url: `http://127.0.0.1:${s.port}/health` }]),
+        ),
+      },
+    },
+    env: { LAB_CONTROL_URL: lab.controlUrl },
+  };
+}
+
 export function labPipeline(lab: HaproxyLab, dir: string): Pipeline {
   return PipelineSchema.parse({
     name: 'e2e-connection-failures',
-    haproxy: {
-      binary: haproxyBinary(),
-      config_file: lab.configPath,
-      log_file: lab.logFile,
-      runtime_socket: lab.socketPath,
-      backends: {
-        [lab.backend]: {
-          service: 'lab-app',
-          servers: Object.fromEntries(
-            lab.servers.map((s) => [s.name, { ip: '127.0.0.1', port: s.port, health_url: `http://127.0.0.1:${s.port}/health` }]),
-          ),
-        },
-      },
-    },
+    haproxy: { binary: haproxyBinary(), ...labHostTarget(lab) },
     sources: { files: [lab.logFile], start_at: 'beginning', checkpoint_file: join(dir, 'ship-checkpoint.json'), host: 'e2e', poll_interval_ms: 100 },
     store: { data_dir: join(dir, 'data'), batch_ms: 200 },
     http: { port: 0 },
