@@ -9,48 +9,49 @@
  */
 import { log } from '../observe/log.js';
 
-export interface BatcherOptions {
+export interface BatcherOptions<T = string> {
   table: string;
   maxRows: number;
   maxDelayMs: number;
   maxBuffered: number;
   retryInitialMs: number;
   retryMaxMs: number;
-  write(lines: string[]): Promise<void>;
+  write(lines: T[]): Promise<void>;
 }
 
-interface Batch {
-  lines: string[];
+interface Batch<T> {
+  lines: T[];
   done: Promise<void>;
   resolve(): void;
 }
 
-function newBatch(): Batch {
+function newBatch<T>(): Batch<T> {
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
   return { lines: [], done, resolve };
 }
 
-export class Batcher {
-  private current: Batch = newBatch();
-  private readonly sealed: Batch[] = [];
+/** Rows of any representation (T): the store batches value arrays, the tests strings. */
+export class Batcher<T = string> {
+  private current: Batch<T> = newBatch();
+  private readonly sealed: Batch<T>[] = [];
   private buffered = 0;
   private timer: NodeJS.Timeout | null = null;
   private writing = false;
   /** The most recently sealed batch: batches are written in order, so when it is done, all are. */
-  private lastSealed: Batch | null = null;
+  private lastSealed: Batch<T> | null = null;
   private roomWaiters: (() => void)[] = [];
   /** Consecutive failed attempts of the batch being written (0 when healthy). */
   failures = 0;
 
-  constructor(private readonly opts: BatcherOptions) {}
+  constructor(private readonly opts: BatcherOptions<T>) {}
 
   /** Rows waiting to be written, for stats. */
   get pending(): number {
     return this.buffered;
   }
 
-  async add(lines: string[]): Promise<void> {
+  async add(lines: T[]): Promise<void> {
     const waits: Promise<void>[] = [];
     let offset = 0;
     while (offset < lines.length) {
@@ -102,7 +103,7 @@ export class Batcher {
     }
   }
 
-  private async writeUntilDone(lines: string[]): Promise<void> {
+  private async writeUntilDone(lines: T[]): Promise<void> {
     let delay = this.opts.retryInitialMs;
     for (;;) {
       try {

@@ -12,7 +12,8 @@ import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { ConfigError } from '../config/errors.js';
 import { featuresFor, type Features } from './features.js';
-import { assertIdentifier, stripTrailingSemicolons, type Driver } from './driver.js';
+import { assertIdentifier, stripTrailingSemicolons, type Driver, type Row } from './driver.js';
+import { tsvLines } from './tsv.js';
 import { bindValues } from './params.js';
 import { bindClientSide } from './literal.js';
 import type { QueryParams } from './store.js';
@@ -120,11 +121,12 @@ export class ServerDriver implements Driver {
     return (await rs.json()) as T[];
   }
 
-  async insertTsv(table: string, columns: readonly string[], lines: string[]): Promise<void> {
-    const body = Buffer.from(lines.join('\n') + '\n');
+  async insertRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {
+    const body = Buffer.from(tsvLines(rows));
     const result = await this.client.exec({
       query: `INSERT INTO ${assertIdentifier(table)} (${columns.map(assertIdentifier).join(', ')}) FORMAT TabSeparated`,
       values: Readable.from([body]),
+      clickhouse_settings: this.features.optimizeOnInsert ? { optimize_on_insert: 0 } : {},
     });
     result.stream.resume();
     await new Promise<void>((resolve, reject) => {

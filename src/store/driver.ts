@@ -6,6 +6,9 @@
 import type { Features } from './features.js';
 import type { QueryParams } from './store.js';
 
+/** One row's values, in the order of the columns they are written to. */
+export type Row = readonly unknown[];
+
 export interface Driver {
   readonly kind: 'embedded' | 'server';
   readonly features: Features;
@@ -15,8 +18,12 @@ export interface Driver {
   exec(sql: string, settings?: Record<string, number>): Promise<void>;
   /** A SELECT with {name:Type} parameters bound (server-side, or client-side on old servers). */
   select<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
-  /** Writes rows already encoded as TabSeparated lines (tsv.ts) of `columns`; resolves once acknowledged. */
-  insertTsv(table: string, columns: readonly string[], lines: string[]): Promise<void>;
+  /**
+   * Writes rows (arrays of values in `columns` order, as rows.ts builds them); resolves once
+   * acknowledged. Each driver picks its wire format: Native for chdb (native.ts), TabSeparated
+   * for a server (tsv.ts).
+   */
+  insertRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<void>;
   close(): Promise<void>;
 }
 

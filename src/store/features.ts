@@ -20,6 +20,12 @@ export interface Features {
   lowCardinalitySetting: boolean;
   /** {name:Type} placeholders bound from param_* (HTTP) / queryBind: 19.11 (conservative). */
   queryParameters: boolean;
+  /**
+   * The `optimize_on_insert` setting (21.1, conservative), on by default: it collapses
+   * ReplacingMergeTree duplicates inside each inserted block, which more than doubles the
+   * insert cost of haproxy_events. Turned off for inserts; merges and FINAL still collapse.
+   */
+  optimizeOnInsert: boolean;
 }
 
 export const MINIMUM_VERSION = '18.16';
@@ -47,5 +53,6 @@ export function featuresFor(version: string): Features {
     codecs: versionAtLeast(version, '19.10'),
     lowCardinalitySetting: !versionAtLeast(version, '19.1'),
     queryParameters: versionAtLeast(version, '19.11'),
+    optimizeOnInsert: versionAtLeast(version, '21.1'),
   };
 }

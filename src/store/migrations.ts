@@ -11,7 +11,6 @@ import { log } from '../observe/log.js';
 import type { Driver } from './driver.js';
 import { renderTemplate, type TemplateContext } from './template.js';
 import type { Features } from './features.js';
-import { tsvLine } from './tsv.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../sql/migrations/', import.meta.url));
 const MIGRATION_FILE = /^(\d{3,})_[a-z0-9_]+\.sql$/;
@@ -78,7 +77,7 @@ export async function migrate(driver: Driver, retention: RetentionDays, opts: Mi
     if (done.has(m.name)) continue;
     for (const statement of m.statements) await driver.exec(statement, settings);
     const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
-    await driver.insertTsv('breakwater_migrations', ['name', 'applied_at'], [tsvLine([m.name, now])]);
+    await driver.insertRows('breakwater_migrations', ['name', 'applied_at'], [[m.name, now]]);
     log.info({ migration: m.name, store: driver.location, clickhouse: features.version }, 'store: migration applied');
     applied.push(m.name);
     opts.onApplied?.(m.name);

@@ -7,11 +7,10 @@ import type { HaproxyEvent } from '../haproxy/event.js';
 import type { AlertEvent } from '../detect/alert.js';
 import type { StoreConfig } from '../config/store.js';
 import { StoreSchema } from '../config/store.js';
-import type { Driver } from './driver.js';
+import type { Driver, Row as Values } from './driver.js';
 import { Batcher } from './batcher.js';
 import { migrate, type MigrateOptions } from './migrations.js';
 import { alertRow, eventRow, hookRunRow, rejectRow, serverStatusRow, TimeFormat, type Row } from './rows.js';
-import { tsvLine } from './tsv.js';
 import type { HookRunRow, QueryParams, RejectRow, ServerStatusRow, Store } from './store.js';
 
 const TABLES = ['haproxy_events', 'rejects', 'alerts', 'hook_runs', 'server_status'] as const;
@@ -19,7 +18,7 @@ type Table = (typeof TABLES)[number];
 
 export class SqlStore implements Store {
   private readonly time: TimeFormat;
-  private readonly batchers: Record<Table, Batcher>;
+  private readonly batchers: Record<Table, Batcher<Values>>;
   private closed = false;
   /** Each table's columns, in the key order of its row objects (fixed per store: rows.ts). */
   private readonly columns = new Map<Table, string[]>();
@@ -30,16 +29,16 @@ export class SqlStore implements Store {
   ) {
     this.time = new TimeFormat(driver.features);
     const make = (table: Table) =>
-      new Batcher({
+      new Batcher<Values>({
         table,
         maxRows: config.batch_rows,
         maxDelayMs: config.batch_ms,
         maxBuffered: Math.max(config.max_buffered_rows, config.batch_rows),
         retryInitialMs: config.retry_initial_ms,
         retryMaxMs: config.retry_max_ms,
-        write: (lines) => driver.insertTsv(table, this.columns.get(table) as string[], lines),
+        write: (rows) => driver.insertRows(table, this.columns.get(table) as string[], rows),
       });
-    this.batchers = Object.fromEntries(TABLES.map((t) => [t, make(t)])) as Record<Table, Batcher>;
+    this.batchers = Object.fromEntries(TABLES.map((t) => [t, make(t)])) as Record<Table, Batcher<Values>>;
   }
 
   get kind(): Driver['kind'] {
@@ -96,12 +95,11 @@ export class SqlStore implements Store {
     if (rows.length === 0) return Promise.resolve();
     let columns = this.columns.get(table);
     if (!columns) this.columns.set(table, (columns = Object.keys(rows[0])));
-    const lines = new Array<string>(rows.length);
+    const values = new Array<Values>(rows.length);
     for (let i = 0; i < rows.length; i++) {
-      const values = Object.values(rows[i]);
-      if (values.length !== columns.length) throw new Error(`${table}: row has ${values.length} columns, expected ${columns.length}`);
-      lines[i] = tsvLine(values);
+      values[i] = Object.values(rows[i]);
+      if (values[i].length !== columns.length) throw new Error(`${table}: row has ${values[i].length} columns, expected ${columns.length}`);
     }
-    return this.batchers[table].add(lines);
+    return this.batchers[table].add(values);
   }
 }

@@ -22,17 +22,22 @@ function quoted(v: unknown): string {
 export function tsvValue(v: unknown): string {
   if (v === null || v === undefined) return '\\N';
   if (typeof v === 'string') return tsvString(v);
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error(`cannot store non-finite number ${v}`);
-    return String(v);
-  }
+  // ClickHouse reads nan, inf and -inf as floats (alert ratios can be 0/0).
+  if (typeof v === 'number') return Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v);
   if (typeof v === 'boolean') return v ? '1' : '0';
   if (Array.isArray(v)) return `[${v.map(quoted).join(',')}]`;
   throw new Error(`cannot store a value of type ${typeof v}`);
 }
 
-export function tsvLine(values: unknown[]): string {
+export function tsvLine(values: readonly unknown[]): string {
   let line = tsvValue(values[0]);
   for (let i = 1; i < values.length; i++) line += '\t' + tsvValue(values[i]);
   return line;
+}
+
+/** A TabSeparated body: one line per row, each ending in a newline. */
+export function tsvLines(rows: readonly (readonly unknown[])[]): string {
+  let body = '';
+  for (const row of rows) body += tsvLine(row) + '\n';
+  return body;
 }

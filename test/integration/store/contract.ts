@@ -165,6 +165,36 @@ export function storeContract(engine: string, openFresh: OpenFresh): void {
     }
   });
 
+  test(`${engine}: every column type round-trips (non-ASCII, long strings, nulls, 64-bit, NaN, extra timers)`, async () => {
+    const { driver, drop } = await openFresh('types');
+    const store = new SqlStore(driver, config);
+    try {
+      await store.migrate();
+      const long = `/${'é😀x'.repeat(60)}?q=${'a'.repeat(300)}`;
+      await store.insertEvents([
+        event({ minute: 2, second: 7, event_id: 'types-1', server: 'srv-ü', uri: long, bytes_read: 2 ** 40, raw_offset: 2 ** 50, status: -1,
+          timers: { TR: -1, Tw: 0, Tc: 2147483647, Tr: 5, Ta: 6, Th: 3 }, captured_response_headers: ['ö', ''], client_ip: null, pid: null }),
+      ]);
+      const nan = { ...fixtureAlerts()[0], alert_id: 'nan', observed_ratio: Number.NaN, baseline_ratio: Number.POSITIVE_INFINITY };
+      await store.insertAlert(nan);
+      await store.flush();
+      const [row] = await store.query<Record<string, unknown>>(
+        `SELECT server, uri, toString(bytes_read) AS bytes_read, toString(raw_offset) AS raw_offset, status, timer_TR, timer_Tc, timers_extra,
+                captured_response_headers, client_ip, pid, toString(timestamp) AS ts FROM haproxy_events WHERE event_id = 'types-1'`,
+      );
+      assert.deepEqual(
+        { ...row, ts: String(row.ts).slice(0, 19) },
+        { server: 'srv-ü', uri: long, bytes_read: String(2 ** 40), raw_offset: String(2 ** 50), status: -1, timer_TR: -1, timer_Tc: 2147483647,
+          timers_extra: '{"Th":3}', captured_response_headers: ['ö', ''], client_ip: null, pid: null, ts: minute(2).slice(0, 17) + '07' },
+      );
+      const [a] = await store.query<{ o: string; b: string }>("SELECT toString(observed_ratio) AS o, toString(baseline_ratio) AS b FROM alerts WHERE alert_id = 'nan'");
+      assert.deepEqual(a, { o: 'nan', b: 'inf' });
+    } finally {
+      await store.flush().catch(() => undefined);
+      await drop();
+    }
+  });
+
   test(`${engine}: hostile parameter values are data, matched literally`, async () => {
     const { driver, drop } = await openFresh('hostile');
     const store = new SqlStore(driver, config);
