@@ -1,14 +1,16 @@
-// npm run bench:process — the detector alone (events/s), its memory per tracked series at 100 k
-// series, and (when a Kafka answers) Kafka → processor (detector + store + state checkpoints).
+// npm run bench:process — the detector alone (events/s), JSON.parse + detector, its memory per
+// tracked series at 100 k series, and (when a Kafka answers) each Kafka stage: consume only,
+// processor without a store, processor with the store (end to end).
 // Options: --events N (default 1e6 detector-only, 2e5 end to end), --series N (default 100000),
 // --no-e2e. The end-to-end part uses the embedded store unless CLICKHOUSE_URL is set.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detectorConfig } from '../src/config/detector.js';
 import { Detector } from '../src/detect/detector.js';
 import { eventKey, type HaproxyEvent } from '../src/haproxy/event.js';
+import type { Store } from '../src/store/store.js';
 import { event, rng, T0 } from '../test/unit/detect/traffic.js';
 
 const { values: opts } = parseArgs({
@@ -64,13 +66,48 @@ function memoryPerSeries(series: number): void {
   if (d.stats.series !== series) throw new Error(`expected ${series} series, tracked ${d.stats.series}`);
 }
 
-async function endToEnd(n: number): Promise<void> {
+/** JSON.parse of the serialized events + the detector: the processor's CPU per event without Kafka. */
+function parseAndDetect(n: number): void {
+  const buffers = makeEvents(n, 1000, 20_000).map((e) => Buffer.from(JSON.stringify(e)));
+  const d = new Detector(detectorConfig());
+  const start = performance.now();
+  for (const b of buffers) d.ingest(JSON.parse(b.toString()) as HaproxyEvent);
+  const s = (performance.now() - start) / 1000;
+  console.log(`JSON.parse + detector: ${n} events in ${s.toFixed(2)} s = ${rate(n, s)} events/s`);
+}
+
+const rate = (n: number, s: number) => Math.round(n / s).toLocaleString('en');
+
+/** A store that writes nothing: the processor's throughput without the store. */
+class NullStore implements Store {
+  readonly kind = 'none';
+  async migrate() {
+    return [];
+  }
+  async insertEvents() {}
+  async insertRejects() {}
+  async insertAlert() {}
+  async insertHookRun() {}
+  async insertServerStatus() {}
+  async query<T>(): Promise<T[]> {
+    return [];
+  }
+  async flush() {}
+  async close() {}
+}
+
+/**
+ * Kafka stages over one pre-published topic (6 partitions), each in its own consumer group from
+ * the beginning: a bare consumer (fetch only), the processor without a store (fetch + JSON.parse
+ * + detector + state save points), the processor with the store (end to end).
+ */
+async function kafkaStages(n: number): Promise<void> {
   const { kafkaBrokers, uniqueName } = await import('../test/support/services.js');
   let brokers: string[];
   try {
     brokers = await kafkaBrokers();
   } catch (err) {
-    console.log(`end to end: skipped (${(err as Error).message.split('.')[0]})`);
+    console.log(`Kafka stages: skipped (${(err as Error).message.split('.')[0]})`);
     return;
   }
   const { KafkaBus } = await import('../src/bus/kafka.js');
@@ -82,13 +119,15 @@ async function endToEnd(n: number): Promise<void> {
   const env = { KAFKA_BROKERS: brokers.join(',') };
   const topic = uniqueName('bench_events');
   const alerts = uniqueName('bench_alerts');
-  const stateTopic = uniqueName('bench_state');
+  const stateTopics: string[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'bw-bench-'));
   const database = uniqueName('bench');
   const kafka = KafkaSchema.parse({ partitions: 6 });
   const producer = new KafkaBus(kafka, env);
   const bus = new KafkaBus(kafka, env);
   const store = await openStore({ dataDir, config: { database } });
+  const detector = detectorConfig({ idle_advance_after_s: 0 });
+  const fetch = { maxBytesPerPartition: detector.fetch_max_bytes_per_partition, partitionsConsumedConcurrently: detector.partitions_consumed_concurrently };
   try {
     await producer.ensureTopics([{ name: topic, partitions: 6 }, { name: alerts, partitions: 1 }]);
     const events = makeEvents(n, 1000, 20_000);
@@ -99,18 +138,39 @@ async function endToEnd(n: number): Promise<void> {
     }
     await Promise.all(chunks);
     const published = (performance.now() - t0) / 1000;
-    const group = uniqueName('bench_group');
-    const state = await BusStateStore.open(bus, group, stateTopic);
-    const processor = new Processor({ bus, store, state, detector: detectorConfig({ idle_advance_after_s: 0 }), groupId: group, eventsTopic: topic, alertsTopic: alerts });
-    const start = performance.now();
-    await processor.start();
-    while (processor.stats.events < n) await new Promise((r) => setTimeout(r, 50));
-    const s = (performance.now() - start) / 1000;
-    await processor.stop();
-    console.log(`publish: ${n} events in ${published.toFixed(2)} s = ${Math.round(n / published).toLocaleString('en')} events/s (producer, acks=all)`);
-    console.log(
-      `end to end (Kafka → detector → ${store.kind} store + state checkpoints, 1 processor, 6 partitions): ${n} events in ${s.toFixed(2)} s = ${Math.round(n / s).toLocaleString('en')} events/s (batches ${processor.stats.batches}, alerts ${processor.stats.alerts})`,
-    );
+    console.log(`publish (setup, not a processor stage): ${n} events in ${published.toFixed(2)} s = ${rate(n, published)} events/s`);
+
+    let consumed = 0;
+    let start = performance.now();
+    const sub = await bus.consume({ groupId: uniqueName('bench_bare'), topics: [topic], fromBeginning: true, ephemeral: true, fetch, onBatch: async (r) => void (consumed += r.length) });
+    while (consumed < n) await new Promise((r) => setTimeout(r, 20));
+    let s = (performance.now() - start) / 1000;
+    await sub.stop();
+    console.log(`Kafka consume only (fetch, no parsing; group join included): ${n} events in ${s.toFixed(2)} s = ${rate(n, s)} events/s`);
+
+    for (const target of [new NullStore(), store]) {
+      const group = uniqueName('bench_group');
+      const stateTopic = uniqueName('bench_state');
+      stateTopics.push(stateTopic);
+      const state = await BusStateStore.open(bus, group, stateTopic);
+      const processor = new Processor({ bus, store: target, state, detector, groupId: group, eventsTopic: topic, alertsTopic: alerts });
+      start = performance.now();
+      await processor.start();
+      while (processor.stats.events === 0) await new Promise((r) => setTimeout(r, 5));
+      const first = performance.now();
+      while (processor.stats.events < n) await new Promise((r) => setTimeout(r, 5));
+      const ingested = performance.now();
+      await processor.checkpoint(); // everything stored, state saved, offsets committed
+      const end = performance.now();
+      await processor.stop();
+      s = (end - first) / 1000;
+      const what = target === store ? `end to end: Kafka → JSON.parse → detector → ${store.kind} store + state save points` : 'Kafka → JSON.parse → detector + state save points, no store';
+      console.log(
+        `${what} (1 processor, 6 partitions): ${n} events in ${s.toFixed(2)} s = ${rate(n, s)} events/s from the first batch to the last save point ` +
+          `(all in the detector after ${((ingested - first) / 1000).toFixed(2)} s, the last save point ${((end - ingested) / 1000).toFixed(2)} s; ` +
+          `startup: group join + state load ${((first - start) / 1000).toFixed(2)} s; batches ${processor.stats.batches}, save points ${processor.stats.savePoints})`,
+      );
+    }
   } finally {
     await store.query(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
     await store.close();
@@ -118,13 +178,15 @@ async function endToEnd(n: number): Promise<void> {
     await producer.close();
     const admin = new Kafka({ brokers, logLevel: 0 }).admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: [topic, alerts, stateTopic] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic, alerts, ...stateTopics] }).catch(() => undefined);
     await admin.disconnect();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
+console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2-core machine; rates scale with what else runs)`);
 detectorOnly(Number(opts.events ?? 1_000_000));
+parseAndDetect(Number(opts.events ?? 200_000));
 memoryPerSeries(Number(opts.series));
-if (!opts['no-e2e']) await endToEnd(Number(opts.events ?? 200_000));
+if (!opts['no-e2e']) await kafkaStages(Number(opts.events ?? 200_000));
 process.exit(0);

@@ -44,10 +44,36 @@ export interface ConsumeOptions {
   onAssigned?(partitions: TopicPartition[]): Promise<void>;
   /** Called when partitions are taken away (flush and checkpoint state for them here). */
   onRevoked?(partitions: TopicPartition[]): Promise<void>;
+  /**
+   * The consumer commits nothing after onBatch: only what the caller passes to
+   * `Subscription.commit` (a pipeline whose records become durable after onBatch resolved).
+   * Buses that cannot do this leave `Subscription.commit` undefined and commit after onBatch.
+   */
+  manualCommit?: boolean;
+  /** A one-off reader: it commits nothing and its group is deleted on stop (no empty groups left behind). */
+  ephemeral?: boolean;
+  /** Fetch tuning (Kafka; the memory bus ignores it). */
+  fetch?: FetchOptions;
+}
+
+export interface FetchOptions {
+  /** Most bytes fetched per partition per request (one onBatch holds at most this much). */
+  maxBytesPerPartition?: number;
+  /** Most bytes per fetch request over all partitions. */
+  maxBytes?: number;
+  /** Partitions whose onBatch may run at the same time (each partition stays in order). */
+  partitionsConsumedConcurrently?: number;
+}
+
+/** `offset` is the last record whose effects are durable; consumption resumes after it. */
+export interface CommitOffset extends TopicPartition {
+  offset: string;
 }
 
 export interface Subscription {
   stop(): Promise<void>;
+  /** With `manualCommit`, on buses that support it: commits these offsets for the group. */
+  commit?(offsets: CommitOffset[]): Promise<void>;
 }
 
 export interface TopicSpec {

@@ -1,5 +1,5 @@
 import { Kafka, CompressionTypes, logLevel, type Producer, type Consumer, type Message, type SASLOptions, type LogEntry } from 'kafkajs';
-import type { Bus, BusRecord, ConsumeOptions, OutgoingMessage, Subscription, TopicPartition, TopicSpec } from './bus.js';
+import type { Bus, BusRecord, CommitOffset, ConsumeOptions, OutgoingMessage, Subscription, TopicPartition, TopicSpec } from './bus.js';
 import type { KafkaConfig } from '../config/bus.js';
 import { kafkaBrokers } from './brokers.js';
 import { ConfigError } from '../config/errors.js';
@@ -17,8 +17,9 @@ import { metrics } from '../observe/metrics.js';
  * broker acknowledged its messages, so a caller that waits is paused while Kafka is down.
  *
  * Consumer: eachBatch with auto-commit and auto-resolve off; the offset after a batch is
- * committed only once onBatch resolved; a rejected onBatch is retried (same records) after a
- * backoff while heartbeats keep the membership. Assignments come from kafkajs' GROUP_JOIN
+ * committed only once onBatch resolved (with `manualCommit`, only through Subscription.commit;
+ * an `ephemeral` reader commits nothing and deletes its group on stop); a rejected onBatch is
+ * retried (same records) after a backoff while heartbeats keep the membership. Assignments come from kafkajs' GROUP_JOIN
  * instrumentation event (the member's new assignment after every rebalance): the difference
  * with the previous one gives onRevoked and onAssigned, which run in order before the next
  * batch is handed over. kafkajs does not await event listeners, so onRevoked runs just after
@@ -233,7 +234,10 @@ export class KafkaBus implements Bus {
       heartbeatInterval: this.config.heartbeat_interval_ms,
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: this.config.retry_initial_ms, maxRetryTime: this.config.retry_max_ms, retries: Number.MAX_SAFE_INTEGER },
+      ...(options.fetch?.maxBytesPerPartition ? { maxBytesPerPartition: options.fetch.maxBytesPerPartition } : {}),
+      ...(options.fetch?.maxBytes ? { maxBytes: options.fetch.maxBytes } : {}),
     });
+    const commitsAfterBatch = !options.manualCommit && !options.ephemeral;
     let assigned = new Map<string, TopicPartition>();
     let assignments: Promise<void> = Promise.resolve();
     const keyOf = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
@@ -256,6 +260,7 @@ export class KafkaBus implements Bus {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.fetch?.partitionsConsumedConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (batch.messages.length === 0) return;
         await assignments;
@@ -282,7 +287,7 @@ export class KafkaBus implements Bus {
         }
         const last = batch.messages[batch.messages.length - 1].offset;
         resolveOffset(last);
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+        if (commitsAfterBatch) await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
         await heartbeat();
       },
     });
@@ -297,10 +302,30 @@ export class KafkaBus implements Bus {
         const revoked = [...assigned.values()];
         assigned = new Map();
         if (revoked.length) await options.onRevoked?.(revoked);
+        if (options.ephemeral) await this.deleteGroup(options.groupId);
       },
+      // After stop, kafkajs drops commits (the consumer is not running): the next owner re-reads.
+      commit: options.manualCommit
+        ? async (offsets: CommitOffset[]) => {
+            if (stopped || offsets.length === 0) return;
+            await consumer.commitOffsets(offsets.map((o) => ({ topic: this.onCluster(o.topic), partition: o.partition, offset: (BigInt(o.offset) + 1n).toString() })));
+          }
+        : undefined,
     };
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  private async deleteGroup(groupId: string): Promise<void> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.deleteGroups([groupId]);
+    } catch (err) {
+      log.warn({ err: (err as Error).message, group: groupId }, 'could not delete a one-off consumer group');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

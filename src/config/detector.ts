@@ -145,6 +145,28 @@ export const DetectorSchema = z
       .default(10)
       .describe('Processor: when a partition has received no event for this long (wall clock), its event time follows the wall clock so open alerts can resolve; 0 turns this off.'),
     samples: z.number().int().min(0).max(20).default(3).describe('Recent failing lines kept per series and attached to alerts.'),
+    state_save_interval_s: seconds(
+      5,
+      'Processor on Kafka: every this many seconds (and on revocation and shutdown) a partition waits for its events to be stored, saves the series that changed and commits its offsets; a restart replays at most this much into the detector.',
+    ),
+    max_unstored_events: z
+      .number()
+      .int()
+      .min(1)
+      .default(50_000)
+      .describe('Processor on Kafka: events of one partition consumed but not yet stored before consumption waits for the store (bounds memory while inserts lag).'),
+    fetch_max_bytes_per_partition: z
+      .number()
+      .int()
+      .min(1024)
+      .default(4 * 2 ** 20)
+      .describe('Processor on Kafka: most bytes fetched per partition per request (the largest batch the detector gets at once).'),
+    partitions_consumed_concurrently: z
+      .number()
+      .int()
+      .min(1)
+      .default(2)
+      .describe('Processor on Kafka: partitions whose batches are processed at the same time (each partition stays in order).'),
   })
   .strict();
 

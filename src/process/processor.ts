@@ -34,35 +34,54 @@ export interface ProcessorOptions {
 
 interface PartitionWork {
   detector: Detector;
-  /** Records up to this offset are already in the detector state (redeliveries are skipped). */
+  /** Records up to this offset are in the detector state (redeliveries are skipped). */
   appliedOffset: bigint;
-  lastOffset: string | null;
+  /** Offset the last saved state reflects (-1 before the first save). */
+  savedOffset: bigint;
+  /** Last offset this processor consumed (and issued writes for), and the last it committed. */
+  consumedOffset: bigint;
+  committedOffset: bigint;
   /** Wall-clock ms of the last record, and the event time the detector had then. */
   lastWallMs: number;
   lastEventMs: number;
-  /** Serialises batches and idle ticks of one partition. */
+  lastSaveMs: number;
+  /** Serialises batches, idle ticks and save-point captures of one partition. */
   chain: Promise<void>;
+  /** Store and alert writes issued and not yet durable, oldest first (pipelined mode). */
+  unstored: Array<{ done: Promise<void>; events: number }>;
+  unstoredEvents: number;
+  /** Save points of this partition, in order. */
+  saving: Promise<void>;
+  /** A write that failed: nothing after it may be committed (the processor stalls loudly). */
+  failure: Error | null;
 }
 
 /**
  * The stream processor: consumes haproxy.events in a consumer group, one detector per
- * partition (a series key lives in exactly one partition, the bus key being host|backend|server),
- * and for every batch, before the bus commits its offsets:
- *   1. feeds the detector (skipping records already applied before a redelivery),
- *   2. stores the events (idempotent by event_id; late events too) and the alert lifecycle
- *      events, publishes those to breakwater.alerts,
- *   3. checkpoints the series the batch touched (StateStore),
- * then hands the alerts to the dispatcher (notify, repair), which never blocks the stream.
+ * partition (a series key lives in exactly one partition, the bus key being host|backend|server).
+ * Every batch feeds the detector (skipping records already applied before a redelivery) and
+ * writes the events (idempotent by event_id; late ones too) and alert lifecycle events to the
+ * store, the alerts to breakwater.alerts and the dispatcher (notify, repair; never blocking).
+ *
+ * Two ways to make that durable before offsets are committed:
+ *  - pipelined, on a bus with manual commits (Kafka): onBatch returns once the writes are
+ *    issued, so the next batch is parsed and detected while the store inserts the previous
+ *    ones (at most max_unstored_events waiting per partition). Every state_save_interval_s, and
+ *    on revocation and shutdown, a save point waits for those writes, saves the series that
+ *    changed since the last one (StateStore) and only then commits the offset it covers. A
+ *    restart replays at most one interval, into the detector only past the saved offset.
+ *  - per batch, on a bus that commits after onBatch (the memory bus of embedded mode): each
+ *    onBatch resolves after its writes are durable and its changed series saved.
  * onAssigned restores the checkpoints of new partitions; onRevoked saves and drops them.
  */
 export class Processor {
   private readonly partitions = new Map<number, PartitionWork>();
   private subscription: Subscription | null = null;
-  private idleTimer: NodeJS.Timeout | null = null;
+  private timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
   private readonly eventsTopic: string;
   private readonly alertsTopic: string;
-  readonly stats = { events: 0, late: 0, bad: 0, alerts: 0, batches: 0 };
+  readonly stats = { events: 0, late: 0, bad: 0, alerts: 0, batches: 0, savePoints: 0 };
 
   constructor(private readonly opts: ProcessorOptions) {
     this.now = opts.now ?? Date.now;
@@ -71,26 +90,35 @@ export class Processor {
   }
 
   async start(): Promise<void> {
+    const d = this.opts.detector;
     this.subscription = await this.opts.bus.consume({
       groupId: this.opts.groupId,
       topics: [this.eventsTopic],
       fromBeginning: this.opts.fromBeginning ?? true,
+      manualCommit: true,
+      fetch: { maxBytesPerPartition: d.fetch_max_bytes_per_partition, partitionsConsumedConcurrently: d.partitions_consumed_concurrently },
       onBatch: (records) => this.onBatch(records),
       onAssigned: (tps) => this.onAssigned(tps),
       onRevoked: (tps) => this.onRevoked(tps),
     });
-    const idleMs = this.opts.detector.idle_advance_after_s * 1000;
-    if (idleMs > 0) {
-      this.idleTimer = setInterval(() => this.advanceIdle(idleMs), Math.min(1000, idleMs));
-      this.idleTimer.unref();
-    }
+    const idleMs = d.idle_advance_after_s * 1000;
+    if (idleMs > 0) this.every(Math.min(1000, idleMs), () => this.advanceIdle(idleMs));
+    const saveMs = d.state_save_interval_s * 1000;
+    this.every(Math.min(1000, saveMs), () => this.saveDue(saveMs));
   }
 
   async stop(): Promise<void> {
-    if (this.idleTimer) clearInterval(this.idleTimer);
-    this.idleTimer = null;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    // Save and commit while still a member of the group; what arrives after is saved on revocation.
+    await this.checkpoint().catch((err: Error) => log.error({ err: err.message }, 'processor: final save point failed'));
     await this.subscription?.stop();
     this.subscription = null;
+  }
+
+  /** A save point on every partition now: what was consumed is stored, its state saved and its offsets committed. */
+  async checkpoint(): Promise<void> {
+    await Promise.all([...this.partitions].map(([partition, work]) => this.savePoint(partition, work, true)));
   }
 
   /** Partitions this processor owns now. */
@@ -102,6 +130,17 @@ export class Processor {
     return this.partitions.get(partition)?.detector;
   }
 
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Offsets go to the bus at save points only when it commits on request (Kafka). */
+  private get pipelined(): boolean {
+    return typeof this.subscription?.commit === 'function';
+  }
+
   private async onAssigned(tps: TopicPartition[]): Promise<void> {
     const mine = tps.filter((tp) => tp.topic === this.eventsTopic).map((tp) => tp.partition);
     if (mine.length === 0) return;
@@ -111,14 +150,8 @@ export class Processor {
       const saved = loaded.get(p);
       let restored = 0;
       for (const doc of saved?.series ?? []) if (restoreSeries(detector, doc)) restored++;
-      this.partitions.set(p, {
-        detector,
-        appliedOffset: saved?.offset ? BigInt(saved.offset) : -1n,
-        lastOffset: saved?.offset ?? null,
-        lastWallMs: this.now(),
-        lastEventMs: detector.eventTime,
-        chain: Promise.resolve(),
-      });
+      const offset = saved?.offset ? BigInt(saved.offset) : -1n;
+      this.partitions.set(p, newWork(detector, offset, this.now()));
       log.info({ partition: p, restored, offset: saved?.offset ?? null }, 'processor: partition assigned');
     }
     this.updateGauge();
@@ -129,8 +162,9 @@ export class Processor {
       if (tp.topic !== this.eventsTopic) continue;
       const work = this.partitions.get(tp.partition);
       if (!work) continue;
-      await work.chain;
-      await this.checkpoint(tp.partition, work);
+      // No commit: the group has already moved on (the new owner re-reads from the last commit;
+      // its detector skips what this saved state holds, the store dedups).
+      await this.savePoint(tp.partition, work, false).catch((err: Error) => log.error({ err: err.message, partition: tp.partition }, 'processor: state not saved on revocation'));
       this.partitions.delete(tp.partition);
       log.info({ partition: tp.partition }, 'processor: partition revoked');
     }
@@ -148,20 +182,37 @@ export class Processor {
 
   /** A bus that delivers before announcing the assignment: start that partition empty. */
   private adoptUnannounced(partition: number): PartitionWork {
-    const work: PartitionWork = {
-      detector: new Detector(this.opts.detector),
-      appliedOffset: -1n,
-      lastOffset: null,
-      lastWallMs: this.now(),
-      lastEventMs: Number.NEGATIVE_INFINITY,
-      chain: Promise.resolve(),
-    };
+    const work = newWork(new Detector(this.opts.detector), -1n, this.now());
+    work.lastEventMs = Number.NEGATIVE_INFINITY;
     this.partitions.set(partition, work);
     return work;
   }
 
   private async processBatch(partition: number, work: PartitionWork, records: BusRecord[]): Promise<void> {
+    if (work.failure) throw work.failure;
+    const events = this.ingest(work, records);
+    const pipelined = this.pipelined;
+    const stored = this.opts.store.insertEvents(events);
+    const alerts = await this.writeAlerts(work.detector.drainAlerts());
+    const written = Promise.all([stored, alerts.written]).then(() => undefined);
+    if (!pipelined) {
+      await this.opts.store.flush();
+      await written;
+      await this.saveState(partition, work, work.appliedOffset, this.dirtyDocs(work));
+      return;
+    }
+    this.track(work, written, events.length);
+    while (work.unstoredEvents > this.opts.detector.max_unstored_events && work.unstored.length > 0) {
+      await this.opts.store.flush();
+      await work.unstored[0].done;
+    }
+  }
+
+  /** Parses the records and feeds the detector; returns the events to store. */
+  private ingest(work: PartitionWork, records: BusRecord[]): HaproxyEvent[] {
     const events: HaproxyEvent[] = [];
+    // Offsets rise within a batch: only a batch starting at or before appliedOffset holds redeliveries.
+    const redelivered = BigInt(records[0].offset) <= work.appliedOffset;
     for (const r of records) {
       let e: HaproxyEvent;
       try {
@@ -179,31 +230,47 @@ export class Processor {
       // Stable across redeliveries when the shipper did not set one.
       e.event_id ??= `${r.topic}:${r.partition}:${r.offset}`;
       events.push(e);
-      if (BigInt(r.offset) <= work.appliedOffset) continue;
+      if (redelivered && BigInt(r.offset) <= work.appliedOffset) continue;
       if (work.detector.ingest(e)) {
         this.stats.late++;
         lateEvents.inc();
       }
     }
-    const last = records[records.length - 1].offset;
-    if (BigInt(last) > work.appliedOffset) work.appliedOffset = BigInt(last);
-    work.lastOffset = last;
+    const last = BigInt(records[records.length - 1].offset);
+    if (last > work.appliedOffset) work.appliedOffset = last;
+    work.consumedOffset = last;
     work.lastWallMs = this.now();
     work.lastEventMs = work.detector.eventTime;
     this.stats.events += events.length;
     this.stats.batches++;
     eventsIn.inc({}, events.length);
+    return events;
+  }
 
-    const stored = this.opts.store.insertEvents(events);
-    await this.flushAlerts(work.detector.drainAlerts(), stored);
-    await this.checkpoint(partition, work);
+  /** Remembers a write until it is durable; a failed one stops later commits of the partition. */
+  private track(work: PartitionWork, done: Promise<void>, events: number): void {
+    const entry = { done, events };
+    work.unstored.push(entry);
+    work.unstoredEvents += events;
+    done.then(
+      () => {
+        work.unstored.splice(work.unstored.indexOf(entry), 1);
+        work.unstoredEvents -= events;
+      },
+      (err: Error) => {
+        work.failure ??= err;
+        log.error({ err: err.message }, 'processor: a store or bus write failed; offsets stay uncommitted from here (restart to replay)');
+      },
+    );
   }
 
   /**
-   * Dispatch first (the repair dispatcher sets time_to_recover_ms on resolved events), then make
-   * the alerts durable: stored, published, before the caller saves state and commits.
+   * Dispatch first (the repair dispatcher sets time_to_recover_ms on resolved events), then
+   * issue the durable writes: the store's alerts table and breakwater.alerts. Resolves (once
+   * dispatched) to the promise of those writes, wrapped so that awaiting does not wait for them.
    */
-  private async flushAlerts(alerts: AlertEvent[], pending: Promise<void> = Promise.resolve()): Promise<void> {
+  private async writeAlerts(alerts: AlertEvent[]): Promise<{ written: Promise<void> }> {
+    if (alerts.length === 0) return { written: Promise.resolve() };
     for (const a of alerts) {
       try {
         await this.opts.dispatcher?.dispatch(a);
@@ -214,26 +281,62 @@ export class Processor {
       alertsOut.inc({ state: a.state });
     }
     this.stats.alerts += alerts.length;
-    const writes: Array<Promise<void>> = [pending, ...alerts.map((a) => this.opts.store.insertAlert(a))];
-    if (alerts.length) {
-      writes.push(
-        this.opts.bus.publish(
-          this.alertsTopic,
-          alerts.map((a) => ({ key: `${a.host ?? '-'}|${a.backend ?? '-'}|${a.server ?? '-'}`, value: JSON.stringify(a) })),
-        ),
-      );
-    }
-    const all = Promise.all(writes);
-    await this.opts.store.flush();
-    await all;
+    const writes = alerts.map((a) => this.opts.store.insertAlert(a));
+    writes.push(
+      this.opts.bus.publish(
+        this.alertsTopic,
+        alerts.map((a) => ({ key: `${a.host ?? '-'}|${a.backend ?? '-'}|${a.server ?? '-'}`, value: JSON.stringify(a) })),
+      ),
+    );
+    return { written: Promise.all(writes).then(() => undefined) };
   }
 
-  private async checkpoint(partition: number, work: PartitionWork): Promise<void> {
+  private dirtyDocs(work: PartitionWork): Array<{ key: string; doc: string }> {
     const d = work.detector;
-    const dirty = d.drainDirty();
-    if (dirty.length === 0 && work.lastOffset === null) return;
-    const docs = dirty.map((key) => ({ key, doc: encodeSeries(d.get(key)!, d.layout.ring, d.eventTime) }));
-    await this.opts.state.save(partition, work.appliedOffset.toString(), docs);
+    return d.drainDirty().map((key) => ({ key, doc: encodeSeries(d.get(key)!, d.layout.ring, d.eventTime) }));
+  }
+
+  private async saveState(partition: number, work: PartitionWork, offset: bigint, docs: Array<{ key: string; doc: string }>): Promise<void> {
+    if (docs.length === 0 && offset === work.savedOffset) return;
+    await this.opts.state.save(partition, offset.toString(), docs);
+    if (offset > work.savedOffset) work.savedOffset = offset;
+    work.lastSaveMs = this.now();
+    this.stats.savePoints++;
+  }
+
+  /**
+   * A save point: after the partition's current batch, capture the offset and the changed
+   * series (a consistent snapshot), then wait for every write issued so far, save the state
+   * and, when `commit`, commit that offset. Save points of a partition run in order.
+   */
+  private savePoint(partition: number, work: PartitionWork, commit: boolean): Promise<void> {
+    const captured = work.chain.then(() => {
+      work.lastSaveMs = this.now();
+      return { offset: work.appliedOffset, consumed: work.consumedOffset, docs: this.dirtyDocs(work), writes: work.unstored.map((u) => u.done) };
+    });
+    work.chain = captured.then(() => undefined);
+    const run = work.saving.then(async () => {
+      const { offset, consumed, docs, writes } = await captured;
+      await this.opts.store.flush();
+      await Promise.all(writes);
+      if (work.failure) throw work.failure;
+      await this.saveState(partition, work, offset, docs);
+      // Everything consumed is stored and in the saved state (offset >= consumed): commit it.
+      if (!commit || consumed <= work.committedOffset || !this.subscription?.commit) return;
+      await this.subscription.commit([{ topic: this.eventsTopic, partition, offset: consumed.toString() }]);
+      work.committedOffset = consumed;
+    });
+    work.saving = run.catch(() => undefined);
+    return run;
+  }
+
+  private saveDue(intervalMs: number): void {
+    if (!this.pipelined) return;
+    const now = this.now();
+    for (const [partition, work] of this.partitions) {
+      if (now - work.lastSaveMs < intervalMs || (work.appliedOffset === work.savedOffset && work.consumedOffset <= work.committedOffset)) continue;
+      this.savePoint(partition, work, true).catch((err: Error) => log.error({ err: err.message, partition }, 'processor: save point failed'));
+    }
   }
 
   /**
@@ -249,8 +352,11 @@ export class Processor {
           work.detector.advanceTo(work.lastEventMs + (this.now() - work.lastWallMs));
           const alerts = work.detector.drainAlerts();
           if (alerts.length === 0) return;
-          await this.flushAlerts(alerts);
-          await this.checkpoint(partition, work);
+          const { written } = await this.writeAlerts(alerts);
+          if (this.pipelined) return this.track(work, written, 0);
+          await this.opts.store.flush();
+          await written;
+          await this.saveState(partition, work, work.appliedOffset, this.dirtyDocs(work));
         })
         .catch((err: Error) => log.error({ err: err.message, partition }, 'processor: idle advance failed'));
     }
@@ -261,4 +367,22 @@ export class Processor {
     for (const w of this.partitions.values()) n += w.detector.stats.series;
     seriesGauge.set({}, n);
   }
+}
+
+function newWork(detector: Detector, savedOffset: bigint, now: number): PartitionWork {
+  return {
+    detector,
+    appliedOffset: savedOffset,
+    savedOffset,
+    consumedOffset: -1n,
+    committedOffset: -1n,
+    lastWallMs: now,
+    lastEventMs: detector.eventTime,
+    lastSaveMs: now,
+    chain: Promise.resolve(),
+    unstored: [],
+    unstoredEvents: 0,
+    saving: Promise.resolve(),
+    failure: null,
+  };
 }

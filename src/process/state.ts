@@ -51,7 +51,8 @@ export class MemoryStateStore implements StateStore {
  * Loading reads the topic from the beginning up to a marker this loader publishes first: the
  * topic has one partition, so everything written before the marker has been read when the
  * marker comes back. A reassigned partition is therefore restored with whatever its previous
- * owner saved before committing its last offsets.
+ * owner saved before committing its last offsets. The reader is ephemeral: it commits nothing
+ * and its one-off consumer group is deleted when it stops.
  */
 export class BusStateStore implements StateStore {
   constructor(
@@ -85,6 +86,7 @@ export class BusStateStore implements StateStore {
       groupId: `${this.group}.state-loader.${nonce}`,
       topics: [this.topic],
       fromBeginning: true,
+      ephemeral: true,
       onBatch: async (records) => {
         for (const r of records) {
           const key = r.key ?? '';
