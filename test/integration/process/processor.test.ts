@@ -85,6 +85,12 @@ test('a processor restart keeps baselines (state in a compacted Kafka topic)', a
       assert.ok(owner !== undefined, `${k} restored`);
       assert.equal(second.detectorFor(owner)!.get(k)!.d[H.N], n);
     }
+    // Loading state read the compacted topic through one-off groups, deleted once read.
+    const admin = new Kafka({ brokers, logLevel: 0 }).admin();
+    await admin.connect();
+    const { groups } = await admin.listGroups();
+    await admin.disconnect();
+    assert.deepEqual(groups.filter((g) => g.groupId.startsWith(`${group}.state-loader`)), []);
   } finally {
     await second.stop();
   }
