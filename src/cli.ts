@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   backfill: () => import('./cli/backfill.js'),
   run: () => import('./cli/run.js'),
   demo: () => import('./cli/demo.js'),
+  hooks: () => import('./cli/hooks.js'),
 };
 
 const SUMMARIES: Record<string, string> = {
@@ -31,6 +32,7 @@ const SUMMARIES: Record<string, string> = {
   backfill: 'replay archived logs (plain or .gz) through parser, store and detector in event time',
   run: 'ship, detect, store, notify and repair in one process (embedded by default)',
   demo: 'see it work: simulated traffic, a server failing and recovering, the alert firing and resolving',
+  hooks: 'hooks test: what a pack\'s repair hooks would run for a backend server (argv, env; dry run)',
 };
 
 function topLevelHelp(): string {

@@ -58,21 +58,41 @@ export async function executeHook(hook: RepairHookConfig, ctx: HookContext): Pro
   }
 }
 
+/** What an exec or restart_service hook runs, exactly as it would run it (no shell). */
+export interface HookProgram {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/**
+ * The program of an exec or restart_service hook for this alert and target; an error message
+ * when it has none (restart_service without a service name); null for the other hook types.
+ */
+export function hookProgram(hook: RepairHookConfig, ctx: Omit<HookContext, 'dryRun' | 'env'>): HookProgram | { error: string } | null {
+  const { alert, target, haproxy } = ctx;
+  const ids = { BREAKWATER_HOOK: hook.name, BREAKWATER_RUN_ID: ctx.runId };
+  if (hook.type === 'exec') {
+    return { argv: resolveProgram(hook.argv, ctx.baseDir), cwd: resolve(ctx.baseDir, hook.cwd ?? '.'), env: hookEnvironment(alert, target, haproxy, ids, hook.env) };
+  }
+  if (hook.type === 'restart_service') {
+    if (!hook.argv && !target.service) return { error: `no service name for ${target.label} (haproxy.backends)` };
+    const argv = hook.argv ? resolveProgram(hook.argv, ctx.baseDir) : ['systemctl', 'restart', target.service as string];
+    return { argv, cwd: ctx.baseDir, env: hookEnvironment(alert, target, haproxy, ids) };
+  }
+  return null;
+}
+
 async function execute(hook: RepairHookConfig, ctx: HookContext): Promise<HookOutcome> {
   const { alert, target, haproxy } = ctx;
   const env = ctx.env ?? process.env;
-  const ids = { BREAKWATER_HOOK: hook.name, BREAKWATER_RUN_ID: ctx.runId };
+  const program = hookProgram(hook, ctx);
+  if (program && 'error' in program) return { status: 'error', exitCode: null, reason: program.error, output: '' };
   switch (hook.type) {
     case 'exec': {
-      const argv = resolveProgram(hook.argv, ctx.baseDir);
-      const cwd = resolve(ctx.baseDir, hook.cwd ?? '.');
+      const { argv, cwd, env: programEnv } = program as HookProgram;
       if (ctx.dryRun) return dryRun(`would run ${describeArgv(argv)} in ${cwd} for ${target.label}`);
-      const r = await runProcess(argv, {
-        cwd,
-        env: hookEnvironment(alert, target, haproxy, ids, hook.env),
-        timeoutMs: hook.timeout_ms,
-        outputCapBytes: hook.output_cap_bytes,
-      });
+      const r = await runProcess(argv, { cwd, env: programEnv, timeoutMs: hook.timeout_ms, outputCapBytes: hook.output_cap_bytes });
       return fromProcess(r, hook.timeout_ms);
     }
     case 'http': {
@@ -100,15 +120,9 @@ async function execute(hook: RepairHookConfig, ctx: HookContext): Promise<HookOu
       return { status: r.ok ? 'ok' : 'failed', exitCode: null, reason: r.ok ? null : 'backend does not answer', output: r.detail };
     }
     case 'restart_service': {
-      if (!hook.argv && !target.service) return { status: 'error', exitCode: null, reason: `no service name for ${target.label} (haproxy.backends)`, output: '' };
-      const argv = hook.argv ? resolveProgram(hook.argv, ctx.baseDir) : ['systemctl', 'restart', target.service as string];
+      const { argv, cwd, env: programEnv } = program as HookProgram;
       if (ctx.dryRun) return dryRun(`would run ${describeArgv(argv)} for ${target.label}${hook.verify_probe ? ', then probe it until it answers' : ''}`);
-      const r = await runProcess(argv, {
-        cwd: ctx.baseDir,
-        env: hookEnvironment(alert, target, haproxy, ids),
-        timeoutMs: hook.timeout_ms,
-        outputCapBytes: OUTPUT_CAP,
-      });
+      const r = await runProcess(argv, { cwd, env: programEnv, timeoutMs: hook.timeout_ms, outputCapBytes: OUTPUT_CAP });
       const outcome = fromProcess(r, hook.timeout_ms);
       if (outcome.status !== 'ok' || !hook.verify_probe) return outcome;
       const probe = await probeUntilHealthy(target, hook.timeout_ms);
