@@ -1,89 +1,170 @@
 /**
- * Insert throughput of the store: rows/s through Store.insertEvents (row encoding, batching,
- * JSONEachRow insert, the ReplacingMergeTree table and its rollup view) into embedded chdb
- * and, when one answers, the ClickHouse server; for a few batch sizes, with peak RSS.
+ * Insert throughput of the store: events through Store.insertEvents (row building, batching,
+ * encoding, the ReplacingMergeTree table and its rollup view) for a few batch sizes into
+ *  - "encode only": a driver that encodes Native blocks and drops them (the JS share),
+ *  - embedded chdb (Native blocks through a spool file),
+ *  - the ClickHouse server when one answers (TabSeparated over HTTP).
+ * Each configuration runs in its own child process, so peak RSS is that configuration's own.
+ * Printed per line: rows/s (wall clock), CPU µs per row of this process (chdb runs inside it,
+ * so for the embedded store this is the whole cost; for the server it is the client's share
+ * only) and peak RSS. Wall-clock rates depend on the load average printed beside them.
  *
- *   npm run bench:store [-- --rows N] [--server-rows N]
+ *   npm run bench:store [-- --rows N] [--server-rows N] [--batches 1000,10000,50000]
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChdbDriver } from '../src/store/embedded.js';
 import { ServerDriver } from '../src/store/clickhouse.js';
-import type { Driver } from '../src/store/driver.js';
+import type { Driver, Row } from '../src/store/driver.js';
+import { featuresFor } from '../src/store/features.js';
+import { NativeEncoder } from '../src/store/native.js';
 import { SqlStore } from '../src/store/sql-store.js';
 import { StoreSchema } from '../src/config/store.js';
 import type { HaproxyEvent } from '../src/haproxy/event.js';
 import { event } from '../test/unit/store/fixture.js';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '400000' }, 'server-rows': { type: 'string', default: '100000' } } });
-const BATCHES = [1_000, 10_000, 50_000];
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '400000' },
+    'server-rows': { type: 'string', default: '200000' },
+    batches: { type: 'string', default: '1000,10000,50000' },
+    one: { type: 'string' },
+    batch: { type: 'string' },
+  },
+});
+const CHUNK = 5000;
+const POOL = 20_000;
+const url = process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:18123';
 
-/** Events [from, from + n): generated chunk by chunk so RSS measures the store, not the input. */
-function events(from: number, n: number): HaproxyEvent[] {
+/** A pool of varied events, reused chunk by chunk with fresh event ids: the timing covers the store, not the generator. */
+function pool(): HaproxyEvent[] {
   const out: HaproxyEvent[] = [];
-  for (let i = from; i < from + n; i++) {
+  for (let i = 0; i < POOL; i++) {
     const fail = i % 50 === 0;
     out.push(event({
-      minute: Math.floor(i / 2000) % 120,
+      minute: Math.floor(i / 200) % 120,
       server: `app${i % 12}`,
       backend: `be_${i % 3}`,
       uri: `/api/v1/items/${i % 1000}?page=${i % 7}`,
       status: fail ? 503 : 200,
       conn_failure: fail,
       termination_state: fail ? 'SC' : '--',
-      event_id: `lb1:bench:${i}`,
+      client_port: 1024 + (i % 60000),
     }));
   }
   return out;
 }
 
-let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+/** Encodes like the embedded store, writes nothing: the JS share of an insert. */
+class EncodeOnlyDriver implements Driver {
+  readonly kind = 'embedded' as const;
+  readonly features = featuresFor('26.1');
+  readonly location = 'nowhere';
+  private readonly encoders = new Map<string, NativeEncoder>();
+  constructor(private readonly types: Map<string, Map<string, string>>) {}
+  async exec(): Promise<void> {}
+  async select<T>(): Promise<T[]> {
+    return [{ n: 0 }] as T[];
+  }
+  async insertRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {
+    let encoder = this.encoders.get(table);
+    if (!encoder) {
+      const types = this.types.get(table);
+      encoder = new NativeEncoder(columns.map((name) => ({ name, type: types?.get(name) ?? 'String' })));
+      this.encoders.set(table, encoder);
+    }
+    encoder.encode(rows);
+  }
+  async close(): Promise<void> {}
+}
 
-async function bench(label: string, open: (db: string) => Promise<Driver>, total: number): Promise<void> {
-  for (const batch of BATCHES) {
-    const db = `bench_${batch}_${process.pid}`;
-    const driver = await open(db);
-    const store = new SqlStore(driver, StoreSchema.parse({ batch_rows: batch, batch_ms: 1000, max_buffered_rows: batch * 4 }));
+/** Column types of haproxy_events as the embedded store creates them. */
+async function eventColumnTypes(): Promise<Map<string, Map<string, string>>> {
+  const dir = mkdtempSync(join(tmpdir(), 'bw-bench-types-'));
+  try {
+    const driver = await ChdbDriver.open(dir, 'types');
+    const store = new SqlStore(driver);
     await store.migrate();
-    peakRss = process.memoryUsage().rss;
+    const cols = await driver.select<{ name: string; type: string }>("SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'haproxy_events'");
+    await store.close();
+    return new Map([['haproxy_events', new Map(cols.map((c) => [c.name, c.type]))]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runOne(kind: string, batch: number, total: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bw-bench-'));
+  const db = `bench_${batch}_${process.pid}`;
+  let driver: Driver;
+  if (kind === 'encode') driver = new EncodeOnlyDriver(await eventColumnTypes());
+  else if (kind === 'embedded') driver = await ChdbDriver.open(dir, db);
+  else driver = await ServerDriver.open({ url, database: db });
+  try {
+    const store = new SqlStore(driver, StoreSchema.parse({ batch_rows: batch, batch_ms: 1000, max_buffered_rows: Math.max(batch * 2, 20_000) }));
+    await store.migrate();
+    const events = pool();
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+    const cpu0 = process.cpuUsage();
     const started = performance.now();
-    // Like a consumer: hand over chunks without awaiting each, let backpressure pace it.
-    // (insertEvents itself waits while max_buffered_rows are pending).
+    // Like a consumer: chunks handed over without awaiting each; backpressure (max_buffered_rows) paces it.
     const pending: Promise<void>[] = [];
-    for (let i = 0; i < total; i += 5000) {
-      pending.push(store.insertEvents(events(i, Math.min(5000, total - i))));
+    for (let i = 0; i < total; i += CHUNK) {
+      const chunk = events.slice(i % POOL, (i % POOL) + Math.min(CHUNK, total - i));
+      for (let j = 0; j < chunk.length; j++) chunk[j].event_id = `lb1:bench:${i + j}`;
+      pending.push(store.insertEvents(chunk)); // rows are built synchronously: the pool can be reused at once
       if (pending.length >= 8) await pending.shift();
     }
     await Promise.all(pending);
     await store.flush();
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    clearInterval(sampler);
     const [{ n }] = await store.query<{ n: number }>('SELECT count() AS n FROM haproxy_events');
-    await driver.exec(`DROP DATABASE IF EXISTS ${db}`);
+    if (kind !== 'encode') await driver.exec(`DROP DATABASE IF EXISTS ${db}`);
     await store.close();
-    const line = {
+    const label = kind === 'encode' ? 'encode only (Native, no engine)' : kind === 'embedded' ? 'embedded (chdb)' : `server ${url}`;
+    process.stdout.write(JSON.stringify({
       store: label,
+      clickhouse: driver.features.version,
       batch_rows: batch,
-      rows: Number(n),
+      rows: kind === 'encode' ? total : Number(n),
       seconds: Number(seconds.toFixed(2)),
       rows_per_s: Math.round(total / seconds),
+      cpu_us_per_row: Number(((cpu.user + cpu.system) / total).toFixed(2)),
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
       load_avg_1m: Number(loadavg()[0].toFixed(1)),
-    };
-    process.stdout.write(JSON.stringify(line) + '\n');
+    }) + '\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'bw-bench-'));
-try {
-  await bench('embedded (chdb)', (db) => ChdbDriver.open(dir, db), Number(values.rows));
-  const url = process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:18123';
-  const answers = await fetch(`${url}/ping`).then((r) => r.ok, () => false);
-  if (answers) await bench(`server ${url}`, (db) => ServerDriver.open({ url, database: db }), Number(values['server-rows']));
-  else process.stdout.write(`{"store":"server","skipped":"nothing answers on ${url}"}\n`);
-} finally {
-  clearInterval(sampler);
-  rmSync(dir, { recursive: true, force: true });
+if (values.one) {
+  await runOne(values.one, Number(values.batch), Number(values.rows));
+} else {
+  const batches = values.batches.split(',').map(Number);
+  const serverAnswers = await fetch(`${url}/ping`).then((r) => r.ok, () => false);
+  const runs: [string, number][] = [
+    ...batches.map((b): [string, number] => ['encode', b]),
+    ...batches.map((b): [string, number] => ['embedded', b]),
+    ...(serverAnswers ? batches.map((b): [string, number] => ['server', b]) : []),
+  ];
+  if (!serverAnswers) process.stdout.write(`{"store":"server","skipped":"nothing answers on ${url}"}\n`);
+  const self = fileURLToPath(import.meta.url);
+  for (const [kind, batch] of runs) {
+    const rows = kind === 'server' ? values['server-rows'] : values.rows;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', self, '--one', kind, '--batch', String(batch), '--rows', rows], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { LOG_LEVEL: 'warn', ...process.env },
+      encoding: 'utf8',
+    });
+    if (child.status !== 0) throw new Error(`bench ${kind} batch ${batch} failed (exit ${child.status})`);
+    process.stdout.write(child.stdout);
+  }
 }

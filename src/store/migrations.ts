@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { log } from '../observe/log.js';
 import type { Driver } from './driver.js';
 import { renderTemplate, type TemplateContext } from './template.js';
+import { applyRetention } from './retention.js';
 import type { Features } from './features.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../sql/migrations/', import.meta.url));
@@ -62,7 +63,10 @@ export interface MigrateOptions {
   onApplied?(name: string): void;
 }
 
-/** Applies pending migrations; returns the names applied by this call. */
+/**
+ * Applies pending migrations, then brings table TTLs to the configured retention (retention.ts);
+ * returns the names applied and the TTL changes made by this call.
+ */
 export async function migrate(driver: Driver, retention: RetentionDays, opts: MigrateOptions = {}): Promise<string[]> {
   const features = driver.features;
   const settings: Record<string, number> = features.lowCardinalitySetting ? { allow_experimental_low_cardinality_type: 1 } : {};
@@ -73,7 +77,8 @@ export async function migrate(driver: Driver, retention: RetentionDays, opts: Mi
     (await driver.select<{ name: string }>('SELECT DISTINCT name FROM breakwater_migrations')).map((r) => r.name),
   );
   const applied: string[] = [];
-  for (const m of loadMigrations(templateContext(features, retention), opts.dir)) {
+  const migrations = loadMigrations(templateContext(features, retention), opts.dir);
+  for (const m of migrations) {
     if (done.has(m.name)) continue;
     for (const statement of m.statements) await driver.exec(statement, settings);
     const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
@@ -82,5 +87,5 @@ export async function migrate(driver: Driver, retention: RetentionDays, opts: Mi
     applied.push(m.name);
     opts.onApplied?.(m.name);
   }
-  return applied;
+  return [...applied, ...(await applyRetention(driver, migrations))];
 }

@@ -10,7 +10,7 @@ import { StoreSchema } from '../config/store.js';
 import type { Driver, Row as Values } from './driver.js';
 import { Batcher } from './batcher.js';
 import { migrate, type MigrateOptions } from './migrations.js';
-import { alertRow, eventRow, hookRunRow, rejectRow, serverStatusRow, TimeFormat, type Row } from './rows.js';
+import { alertRow, eventColumns, eventValues, hookRunRow, rejectRow, serverStatusRow, TimeFormat, type Row } from './rows.js';
 import type { HookRunRow, QueryParams, RejectRow, ServerStatusRow, Store } from './store.js';
 
 const TABLES = ['haproxy_events', 'rejects', 'alerts', 'hook_runs', 'server_status'] as const;
@@ -20,7 +20,7 @@ export class SqlStore implements Store {
   private readonly time: TimeFormat;
   private readonly batchers: Record<Table, Batcher<Values>>;
   private closed = false;
-  /** Each table's columns, in the key order of its row objects (fixed per store: rows.ts). */
+  /** Each table's columns: fixed for events, else the key order of its row objects (rows.ts). */
   private readonly columns = new Map<Table, string[]>();
 
   constructor(
@@ -39,6 +39,7 @@ export class SqlStore implements Store {
         write: (rows) => driver.insertRows(table, this.columns.get(table) as string[], rows),
       });
     this.batchers = Object.fromEntries(TABLES.map((t) => [t, make(t)])) as Record<Table, Batcher<Values>>;
+    this.columns.set('haproxy_events', eventColumns(driver.features));
   }
 
   get kind(): Driver['kind'] {
@@ -50,8 +51,12 @@ export class SqlStore implements Store {
   }
 
   insertEvents(events: HaproxyEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    if (events.length === 0) return Promise.resolve();
     const features = this.driver.features;
-    return this.add('haproxy_events', events.map((e) => eventRow(e, this.time, features)));
+    const values = new Array<Values>(events.length);
+    for (let i = 0; i < events.length; i++) values[i] = eventValues(events[i], this.time, features);
+    return this.batchers.haproxy_events.add(values);
   }
 
   insertRejects(rows: RejectRow[]): Promise<void> {

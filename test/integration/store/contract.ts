@@ -54,6 +54,32 @@ export function storeContract(engine: string, openFresh: OpenFresh): void {
     }
   });
 
+  test(`${engine}: a changed ttl_days / rollup_ttl_days reaches the tables on the next migrate (servers with TTL)`, async () => {
+    const { driver, drop } = await openFresh('ttl');
+    try {
+      await new SqlStore(driver, config).migrate();
+      const shorter = StoreSchema.parse({ ...config, ttl_days: 7, rollup_ttl_days: 90 });
+      const changes = await new SqlStore(driver, shorter).migrate();
+      const ttls = async () => Object.fromEntries(
+        (await driver.select<{ name: string; q: string }>("SELECT name, create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name IN ('haproxy_events', 'rejects', 'haproxy_rollup_1m', 'alerts')"))
+          .map((t) => [t.name, /toIntervalDay\((\d+)\)/.exec(t.q)?.[1] ?? null]),
+      );
+      if (!driver.features.ttl) {
+        assert.deepEqual(changes, [], 'no TTL on this server: nothing to change');
+        assert.deepEqual(await ttls(), { haproxy_events: null, rejects: null, haproxy_rollup_1m: null, alerts: null });
+        return;
+      }
+      assert.deepEqual(changes.sort(), [
+        'ttl alerts: 400 -> 90 days', 'ttl haproxy_events: 30 -> 7 days', 'ttl haproxy_rollup_1m: 400 -> 90 days',
+        'ttl hook_runs: 400 -> 90 days', 'ttl rejects: 30 -> 7 days', 'ttl server_status: 400 -> 90 days',
+      ]);
+      assert.deepEqual(await ttls(), { haproxy_events: '7', rejects: '7', haproxy_rollup_1m: '90', alerts: '90' });
+      assert.deepEqual(await new SqlStore(driver, shorter).migrate(), [], 'applied once');
+    } finally {
+      await drop();
+    }
+  });
+
   test(`${engine}: the fixture inserted twice is counted once; every saved query returns its known answer`, async () => {
     const { driver, drop } = await openFresh('data');
     const store = new SqlStore(driver, config);
