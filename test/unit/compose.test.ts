@@ -33,8 +33,8 @@ function hostPorts(service: ComposeService): Record<string, string> {
 }
 
 test('compose: Kafka and ClickHouse services with pinned images, healthchecks and named volumes', () => {
-  assert.deepEqual(Object.keys(compose.services).sort(), ['clickhouse', 'kafka']);
-  for (const [name, service] of Object.entries(compose.services)) {
+  // The fleet's services (shipper, processors, demo HAProxy …) are checked in compose-fleet.test.ts.
+  for (const [name, service] of Object.entries(compose.services).filter(([n]) => n === 'kafka' || n === 'clickhouse')) {
     assert.match(service.image, /^[a-z/-]+:\d+\.\d+(\.\d+)*$/, `${name}: image must be pinned to a version tag`);
     assert.ok(service.healthcheck.test.length > 1, `${name}: healthcheck`);
     for (const volume of service.volumes) {
