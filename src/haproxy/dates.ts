@@ -33,30 +33,30 @@ function fraction(line: string, pos: number, end: number): number {
 
 /**
  * Reader of `06/Feb/2009:12:14:14` / `06/Feb/2009:12:14:14.655` (%t, %tr): wall clock in the
- * source zone. Consecutive lines share their minute, so the minute's UTC start is cached and
- * only seconds and milliseconds are read on a hit.
+ * source zone. Consecutive lines share their minute, so the minute's UTC start is cached under
+ * its fields read as one number; the zone conversion runs once per minute.
  */
 export function acceptDateReader(clock: Clock): (line: string, pos: number, end: number) => number {
-  let minuteText = '';
+  let minuteKey = -1;
   let minuteMs = 0;
   return (line, pos, end) => {
-    if (end - pos < 20 || line.charCodeAt(pos + 17) !== 58) return Number.NaN;
+    if (end - pos < 20 || line.charCodeAt(pos + 17) !== 58 || line.charCodeAt(pos + 2) !== 47 ||
+        line.charCodeAt(pos + 6) !== 47 || line.charCodeAt(pos + 11) !== 58 || line.charCodeAt(pos + 14) !== 58) {
+      return Number.NaN;
+    }
     const s = digits(line, pos + 18, 2);
-    const ms = fraction(line, pos + 20, end);
+    const ms = end - pos === 24 && line.charCodeAt(pos + 20) === 46 ? digits(line, pos + 21, 3) : fraction(line, pos + 20, end);
     if (!(s <= 60) || !(ms >= 0)) return Number.NaN;
-    if (!line.startsWith(minuteText, pos) || minuteText === '') {
-      if (line.charCodeAt(pos + 2) !== 47 || line.charCodeAt(pos + 6) !== 47 || line.charCodeAt(pos + 11) !== 58 ||
-          line.charCodeAt(pos + 14) !== 58) {
-        return Number.NaN;
-      }
-      const d = digits(line, pos, 2);
-      const mo = monthAt(line, pos + 3);
-      const y = digits(line, pos + 7, 4);
-      const h = digits(line, pos + 12, 2);
-      const mi = digits(line, pos + 15, 2);
-      if (!(y >= 0) || !valid(mo, d, h, mi, 0)) return Number.NaN;
-      minuteText = line.slice(pos, pos + 17);
+    const d = digits(line, pos, 2);
+    const mo = monthAt(line, pos + 3);
+    const y = digits(line, pos + 7, 4);
+    const h = digits(line, pos + 12, 2);
+    const mi = digits(line, pos + 15, 2);
+    if (!(y >= 0) || !valid(mo, d, h, mi, 0)) return Number.NaN;
+    const key = (((y * 16 + mo) * 32 + d) * 24 + h) * 60 + mi;
+    if (key !== minuteKey) {
       minuteMs = clock.toUtc(y, mo, d, h, mi, 0, 0);
+      minuteKey = key;
     }
     return minuteMs + s * 1000 + ms;
   };

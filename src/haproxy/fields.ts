@@ -113,6 +113,12 @@ export function splitRequest(req: string, out: RequestParts): void {
   }
 }
 
+/** True when `text` is at `pos` in `line` (the caller checked that it fits): no builtin call, cheap for short texts. */
+export function sameText(line: string, pos: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (line.charCodeAt(pos + i) !== text.charCodeAt(i)) return false;
+  return true;
+}
+
 /** `ip:port` in [s, e) split on the LAST colon (IPv6 clients are logged without brackets). */
 export function lastColon(line: string, s: number, e: number): number {
   const c = line.lastIndexOf(':', e - 1);

@@ -1,4 +1,5 @@
 import { isRfc3164At } from './dates.js';
+import { sameText } from './fields.js';
 
 /**
  * The syslog envelope in front of an HAProxy message. HAProxy and syslog daemons write:
@@ -47,7 +48,8 @@ function isLetter(c: number): boolean {
  * after the tag and its space, or -1. Sets program / pid on a match.
  */
 function readTag(line: string, pos: number, p: Prefix): number {
-  if (p.lastTag !== '' && line.startsWith(p.lastTag, pos)) {
+  const tag = p.lastTag;
+  if (tag !== '' && pos + tag.length <= line.length && sameText(line, pos, tag)) {
     p.program = p.lastProgram;
     p.pid = p.lastPid;
     return pos + p.lastTag.length;
@@ -169,7 +171,7 @@ function looksLikeMessageStart(line: string, pos: number, end: number): boolean 
 
 /** Slices [pos, end) reusing the previous string when it is the same text (hosts, tags repeat). */
 function reuse(previous: string | null, line: string, pos: number, end: number): string {
-  if (previous !== null && previous.length === end - pos && line.startsWith(previous, pos)) return previous;
+  if (previous !== null && previous.length === end - pos && sameText(line, pos, previous)) return previous;
   return line.slice(pos, end);
 }
 
