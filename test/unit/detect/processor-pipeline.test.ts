@@ -78,11 +78,11 @@ test('pipelined: batches are consumed while inserts are pending; a save point st
   await bus.options.onBatch(bus.records(10, second(1, 's1')));
   assert.equal(processor.stats.events, 15);
   assert.equal(store.waiting, 2);
-  assert.deepEqual(bus.commits, []);
+  assert.equal(bus.commits.length, 0);
 
   const saved = processor.checkpoint();
   await new Promise((r) => setTimeout(r, 20));
-  assert.deepEqual(bus.commits, [], 'nothing is committed while inserts are pending');
+  assert.equal(bus.commits.length, 0, 'nothing is committed while inserts are pending');
   assert.equal(state.saves.length, 0, 'state is saved only after the events are stored');
   store.open();
   await saved;
