@@ -3,7 +3,7 @@
  * encoding, the ReplacingMergeTree table and its rollup view) for a few batch sizes into
  *  - "encode only": a driver that encodes Native blocks and drops them (the JS share),
  *  - embedded chdb (Native blocks through a spool file),
- *  - the ClickHouse server when one answers (TabSeparated over HTTP).
+ *  - the ClickHouse server when one answers (Native blocks over HTTP).
  * Each configuration runs in its own child process, so peak RSS is that configuration's own.
  * Printed per line: rows/s (wall clock), CPU µs per row of this process (chdb runs inside it,
  * so for the embedded store this is the whole cost; for the server it is the client's share

@@ -6,6 +6,9 @@
  *
  * Parameters: servers >= 19.11 bind {name:Type} themselves (param_* on the URL); older
  * ones (Debian's 18.16) get the values rendered client-side by literal.ts.
+ *
+ * Inserts are Native blocks (native.ts) in the request body: columnar, so the server copies
+ * columns instead of parsing text, and no quoting of log data is involved.
  */
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -13,7 +16,7 @@ import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickh
 import { ConfigError } from '../config/errors.js';
 import { featuresFor, type Features } from './features.js';
 import { assertIdentifier, stripTrailingSemicolons, type Driver, type Row } from './driver.js';
-import { tsvLines } from './tsv.js';
+import { COLUMN_TYPES_SQL, TableEncoders, type NativeColumn } from './native.js';
 import { bindValues } from './params.js';
 import { bindClientSide } from './literal.js';
 import type { QueryParams } from './store.js';
@@ -87,6 +90,7 @@ function makeClient(opts: ServerOptions, database: string | undefined): ClickHou
 
 export class ServerDriver implements Driver {
   readonly kind = 'server' as const;
+  private readonly encoders = new TableEncoders((table) => this.select<NativeColumn>(COLUMN_TYPES_SQL, { table }));
 
   private constructor(
     private readonly client: ClickHouseClient,
@@ -122,9 +126,11 @@ export class ServerDriver implements Driver {
   }
 
   async insertRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {
-    const body = Buffer.from(tsvLines(rows));
+    const target = assertIdentifier(table);
+    const names = columns.map(assertIdentifier);
+    const body = (await this.encoders.get(target, names)).encode(rows);
     const result = await this.client.exec({
-      query: `INSERT INTO ${assertIdentifier(table)} (${columns.map(assertIdentifier).join(', ')}) FORMAT TabSeparated`,
+      query: `INSERT INTO ${target} (${names.join(', ')}) FORMAT Native`,
       values: Readable.from([body]),
       clickhouse_settings: this.features.optimizeOnInsert ? { optimize_on_insert: 0 } : {},
     });

@@ -20,8 +20,8 @@ export interface Driver {
   select<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
   /**
    * Writes rows (arrays of values in `columns` order, as rows.ts builds them); resolves once
-   * acknowledged. Each driver picks its wire format: Native for chdb (native.ts), TabSeparated
-   * for a server (tsv.ts).
+   * acknowledged. Both send Native blocks (native.ts): chdb through a spool file, a server in
+   * the HTTP body.
    */
   insertRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<void>;
   close(): Promise<void>;

@@ -14,7 +14,7 @@ import { featuresFor, type Features } from './features.js';
 import { assertIdentifier, parseJsonEachRow, stripTrailingSemicolons, type Driver, type Row } from './driver.js';
 import { bindValues } from './params.js';
 import { quoteString } from './literal.js';
-import { NativeEncoder } from './native.js';
+import { COLUMN_TYPES_SQL, TableEncoders, type NativeColumn } from './native.js';
 import type { QueryParams } from './store.js';
 
 export const DEFAULT_DATA_DIR = './.breakwater/data';
@@ -25,8 +25,10 @@ export class ChdbDriver implements Driver {
   readonly kind = 'embedded' as const;
   /** chdb runs one statement at a time per session; calls queue here in order. */
   private tail: Promise<unknown> = Promise.resolve();
-  /** Per table and column list: the encoder built from the table's column types. */
-  private readonly encoders = new Map<string, NativeEncoder>();
+  /** Column types read inside serial() (chdb runs one statement at a time). */
+  private readonly encoders = new TableEncoders((table) =>
+    this.session.queryBindAsync(COLUMN_TYPES_SQL, { table }, { format: 'JSONEachRow' }).then((r) => parseJsonEachRow<NativeColumn>(r.text())),
+  );
 
   private constructor(
     private readonly session: Session,
@@ -72,33 +74,12 @@ export class ChdbDriver implements Driver {
     const target = assertIdentifier(table);
     const names = columns.map(assertIdentifier);
     return this.serial(async () => {
-      const encoder = await this.encoderFor(target, names);
+      const encoder = await this.encoders.get(target, names);
       const file = join(this.location, SPOOL_DIR, `${target}.native`);
       await writeFile(file, encoder.encode(rows));
       const settings = this.features.optimizeOnInsert ? ' SETTINGS optimize_on_insert = 0' : '';
       await this.session.queryAsync(`INSERT INTO ${target} (${names.join(', ')}) SELECT * FROM file(${quoteString(file)}, Native)${settings}`);
     });
-  }
-
-  /** Runs inside serial(): reads the column types once per table and column list. */
-  private async encoderFor(table: string, columns: string[]): Promise<NativeEncoder> {
-    const key = `${table}(${columns.join(',')})`;
-    let encoder = this.encoders.get(key);
-    if (!encoder) {
-      const result = await this.session.queryBindAsync(
-        'SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {table:String}',
-        { table },
-        { format: 'JSONEachRow' },
-      );
-      const types = new Map(parseJsonEachRow<{ name: string; type: string }>(result.text()).map((c) => [c.name, c.type]));
-      encoder = new NativeEncoder(columns.map((name) => {
-        const type = types.get(name);
-        if (!type) throw new Error(`${table}: no column '${name}'`);
-        return { name, type };
-      }));
-      this.encoders.set(key, encoder);
-    }
-    return encoder;
   }
 
   async close(): Promise<void> {

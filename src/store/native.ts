@@ -5,8 +5,7 @@
  * `Native` input format reads on every version: column count, row count, then per column its
  * name, its type and its values.
  *
- * Column types come from the table (system.columns); LowCardinality(String) is sent as String
- * (the insert converts it), so no dictionary encoding is needed here. Values are the row
+ * Column types come from the table (system.columns). Values are the row
  * values of rows.ts: numbers, strings, booleans, null, string arrays, and times as the
  * 'YYYY-MM-DD hh:mm:ss[.mmm]' UTC text TimeFormat renders.
  */
@@ -166,6 +165,43 @@ const SCALARS: Record<string, ColumnCodec> = {
   Float64: FLOAT64,
 };
 
+const HAS_ADDITIONAL_KEYS = 1 << 9;
+
+/**
+ * LowCardinality(String) in its own bulk layout, so servers that cannot convert a String column
+ * on insert (18.16) read it too, and no engine has to build the dictionary: a key-version prefix
+ * (1: shared dictionaries with additional keys), then for the block the index width with the
+ * "has additional keys" flag, the distinct values, and one index per row.
+ */
+const LOW_CARDINALITY_STRING: ColumnCodec = {
+  wire: 'LowCardinality(String)',
+  write(w, values) {
+    const positions = new Map<string, number>();
+    const keys: string[] = [];
+    const indexes = new Array<number>(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : String(v);
+      let at = positions.get(s);
+      if (at === undefined) {
+        at = keys.length;
+        positions.set(s, at);
+        keys.push(s);
+      }
+      indexes[i] = at;
+    }
+    const width = keys.length <= 0x100 ? 0 : keys.length <= 0x10000 ? 1 : 2;
+    w.int64(1);
+    w.int64(width | HAS_ADDITIONAL_KEYS);
+    w.int64(keys.length);
+    for (const k of keys) w.string(k);
+    w.int64(values.length);
+    for (let i = 0; i < indexes.length; i++) {
+      if (width === 0) w.u8(indexes[i]);
+      else w.int(indexes[i], width === 1 ? 2 : 4);
+    }
+  },
+};
 function nullable(of: ColumnCodec): ColumnCodec {
   return {
     wire: `Nullable(${of.wire})`,
@@ -212,8 +248,7 @@ export function columnCodec(type: string): ColumnCodec {
   const inner = /^(\w+)\((.*)\)$/s.exec(t);
   if (inner) {
     const [, outer, arg] = inner;
-    if (outer === 'LowCardinality' && arg.trim() === 'String') return STRING;
-    if (outer === 'LowCardinality' && arg.trim() === 'Nullable(String)') return nullable(STRING);
+    if (outer === 'LowCardinality' && arg.trim() === 'String') return LOW_CARDINALITY_STRING;
     if (outer === 'Nullable') return nullable(columnCodec(arg));
     if (outer === 'Array') return array(columnCodec(arg));
     if (outer === 'DateTime') return dateTime(t, 0);
@@ -227,6 +262,33 @@ export interface NativeColumn {
   name: string;
   type: string;
 }
+
+/** The column types of a table in the connected database. */
+export type ColumnTypesLookup = (table: string) => Promise<NativeColumn[]>;
+
+/** Encoders per table and column list, built once from the table's live column types. */
+export class TableEncoders {
+  private readonly encoders = new Map<string, NativeEncoder>();
+
+  constructor(private readonly lookup: ColumnTypesLookup) {}
+
+  async get(table: string, columns: readonly string[]): Promise<NativeEncoder> {
+    const key = `${table}(${columns.join(',')})`;
+    let encoder = this.encoders.get(key);
+    if (!encoder) {
+      const types = new Map((await this.lookup(table)).map((c) => [c.name, c.type]));
+      encoder = new NativeEncoder(columns.map((name) => {
+        const type = types.get(name);
+        if (!type) throw new Error(`${table}: no column '${name}'`);
+        return { name, type };
+      }));
+      this.encoders.set(key, encoder);
+    }
+    return encoder;
+  }
+}
+
+export const COLUMN_TYPES_SQL = 'SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {table:String}';
 
 /** A reusable encoder for one table's columns (in row value order). */
 export class NativeEncoder {

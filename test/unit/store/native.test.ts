@@ -18,7 +18,8 @@ test('a block: column and row counts, then per column name, type and values', ()
   ]);
   const expected = [
     '04', '02',
-    str('host'), str('String'), str('lb1'), str(''),
+    // LowCardinality: key version 1; index width UInt8 | has-additional-keys; 2 keys; 2 indexes.
+    str('host'), str('LowCardinality(String)'), '0100000000000000', '0002000000000000', '0200000000000000', str('lb1'), str(''), '0200000000000000', '00', '01',
     str('status'), str('Nullable(Int16)'), '0001', 'f701', '0000',
     str('h'), str('Array(String)'), '0200000000000000', '0200000000000000', str('a'), str('é'),
     str('ts'), str("DateTime64(3, 'UTC')"), 'd204000000000000', '0000000000000000',
@@ -47,6 +48,15 @@ test('integers wrap like a C cast, NaN and infinities are NULL, Float64 keeps th
     str('d'), str("DateTime('UTC')"), '3c000000', '00000000',
   ].join('');
   assert.equal(hex(block), expected);
+});
+
+test('LowCardinality indexes widen to UInt16 past 256 distinct values', () => {
+  const values = Array.from({ length: 300 }, (_, i) => [`s${i % 257}`]);
+  const block = new NativeEncoder([{ name: 'c', type: 'LowCardinality(String)' }]).encode(values);
+  const head = [str('c'), str('LowCardinality(String)'), '0100000000000000', '0102000000000000', '0101000000000000'].join('');
+  assert.equal(hex(block).slice(0, 6 + head.length), '01ac02' + head, '1 column, 300 rows (varint ac 02)');
+  const indexes = block.subarray(block.length - 600);
+  assert.deepEqual([indexes.readUInt16LE(0), indexes.readUInt16LE(2 * 256), indexes.readUInt16LE(2 * 257), indexes.readUInt16LE(2 * 299)], [0, 256, 0, 42]);
 });
 
 test('strings of 128+ bytes get a multi-byte length; unknown types are refused', () => {
