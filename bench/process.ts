@@ -2,7 +2,9 @@
 // tracked series at 100 k series, and (when a Kafka answers) each Kafka stage: consume only,
 // processor without a store, processor with the store (end to end).
 // Options: --events N (default 1e6 detector-only, 2e5 end to end), --series N (default 100000),
-// --no-e2e. The end-to-end part uses the embedded store unless CLICKHOUSE_URL is set.
+// --no-e2e, --concurrency N[,N…] (partitions consumed concurrently: the end-to-end stage runs once
+// per value, A/B in the same minute). The end-to-end part uses the embedded store unless
+// CLICKHOUSE_URL is set.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ const { values: opts } = parseArgs({
     events: { type: 'string' },
     series: { type: 'string', default: '100000' },
     'no-e2e': { type: 'boolean', default: false },
+    concurrency: { type: 'string' },
   },
 });
 
@@ -148,12 +151,14 @@ async function kafkaStages(n: number): Promise<void> {
     await sub.stop();
     console.log(`Kafka consume only (fetch, no parsing; group join included): ${n} events in ${s.toFixed(2)} s = ${rate(n, s)} events/s`);
 
-    for (const target of [new NullStore(), store]) {
+    const concurrency = opts.concurrency ? opts.concurrency.split(',').map(Number) : [detector.partitions_consumed_concurrently];
+    const runs = [{ target: new NullStore() as Store, c: detector.partitions_consumed_concurrently }, ...concurrency.map((c) => ({ target: store as Store, c }))];
+    for (const { target, c } of runs) {
       const group = uniqueName('bench_group');
       const stateTopic = uniqueName('bench_state');
       stateTopics.push(stateTopic);
       const state = await BusStateStore.open(bus, group, stateTopic);
-      const processor = new Processor({ bus, store: target, state, detector, groupId: group, eventsTopic: topic, alertsTopic: alerts });
+      const processor = new Processor({ bus, store: target, state, detector: { ...detector, partitions_consumed_concurrently: c }, groupId: group, eventsTopic: topic, alertsTopic: alerts });
       start = performance.now();
       await processor.start();
       while (processor.stats.events === 0) await new Promise((r) => setTimeout(r, 5));
@@ -166,7 +171,7 @@ async function kafkaStages(n: number): Promise<void> {
       s = (end - first) / 1000;
       const what = target === store ? `end to end: Kafka → JSON.parse → detector → ${store.kind} store + state save points` : 'Kafka → JSON.parse → detector + state save points, no store';
       console.log(
-        `${what} (1 processor, 6 partitions): ${n} events in ${s.toFixed(2)} s = ${rate(n, s)} events/s from the first batch to the last save point ` +
+        `${what} (1 processor, 6 partitions, ${c} consumed concurrently): ${n} events in ${s.toFixed(2)} s = ${rate(n, s)} events/s from the first batch to the last save point ` +
           `(all in the detector after ${((ingested - first) / 1000).toFixed(2)} s, the last save point ${((end - ingested) / 1000).toFixed(2)} s; ` +
           `startup: group join + state load ${((first - start) / 1000).toFixed(2)} s; batches ${processor.stats.batches}, save points ${processor.stats.savePoints})`,
       );

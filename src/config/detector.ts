@@ -159,14 +159,14 @@ export const DetectorSchema = z
       .number()
       .int()
       .min(1024)
-      .default(4 * 2 ** 20)
-      .describe('Processor on Kafka: most bytes fetched per partition per request (the largest batch the detector gets at once).'),
+      .default(2 ** 20)
+      .describe('Processor on Kafka: most bytes fetched per partition per request, compressed (the largest batch the detector gets at once; 1 MiB of gzip is about 30 k events).'),
     partitions_consumed_concurrently: z
       .number()
       .int()
       .min(1)
-      .default(2)
-      .describe('Processor on Kafka: partitions whose batches are processed at the same time (each partition stays in order).'),
+      .default(1)
+      .describe('Processor on Kafka: partitions whose batches are processed at the same time (each partition stays in order; the store writes are pipelined either way).'),
   })
   .strict();
 
