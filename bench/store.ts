@@ -70,15 +70,16 @@ class EncodeOnlyDriver implements Driver {
   async select<T>(): Promise<T[]> {
     return [{ n: 0 }] as T[];
   }
-  async insertRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {
+  async encodeRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<Buffer> {
     let encoder = this.encoders.get(table);
     if (!encoder) {
       const types = this.types.get(table);
       encoder = new NativeEncoder(columns.map((name) => ({ name, type: types?.get(name) ?? 'String' })));
       this.encoders.set(table, encoder);
     }
-    encoder.encode(rows);
+    return encoder.encode(rows);
   }
+  async insertBlock(): Promise<void> {}
   async close(): Promise<void> {}
 }
 

@@ -4,47 +4,56 @@
  *  - `add()` resolves when the batch holding its rows has been written (durable);
  *  - when `maxBuffered` rows wait, `add()` waits for room first (backpressure to the caller);
  *  - a failed write is retried with exponential backoff until it succeeds: a dead database
- *    pauses the pipeline, it never drops rows. Batches are written one at a time, in order.
+ *    pauses the pipeline, it never drops rows. Batches are written one at a time, in order;
+ *  - with `prepare`, a batch is encoded as soon as it is sealed, while the one before it is
+ *    still being written (the embedded engine inserts off the main thread meanwhile).
  * Retried batches may land twice; the tables are built so that duplicates never count twice.
  */
 import { log } from '../observe/log.js';
 
-export interface BatcherOptions<T = string> {
+export interface BatcherOptions<T = string, P = T[]> {
   table: string;
   maxRows: number;
   maxDelayMs: number;
   maxBuffered: number;
   retryInitialMs: number;
   retryMaxMs: number;
-  write(lines: T[]): Promise<void>;
+  /**
+   * Turns a sealed batch into what write() takes (an encoded block). Started when the batch is
+   * sealed, so it runs while earlier batches are still being written; run again on a retry if
+   * it failed. Without it, write() gets the rows.
+   */
+  prepare?(lines: T[]): Promise<P>;
+  write(batch: P): Promise<void>;
 }
 
-interface Batch<T> {
+interface Batch<T, P> {
   lines: T[];
+  prepared?: Promise<P>;
   done: Promise<void>;
   resolve(): void;
 }
 
-function newBatch<T>(): Batch<T> {
+function newBatch<T, P>(): Batch<T, P> {
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
   return { lines: [], done, resolve };
 }
 
 /** Rows of any representation (T): the store batches value arrays, the tests strings. */
-export class Batcher<T = string> {
-  private current: Batch<T> = newBatch();
-  private readonly sealed: Batch<T>[] = [];
+export class Batcher<T = string, P = T[]> {
+  private current: Batch<T, P> = newBatch();
+  private readonly sealed: Batch<T, P>[] = [];
   private buffered = 0;
   private timer: NodeJS.Timeout | null = null;
   private writing = false;
   /** The most recently sealed batch: batches are written in order, so when it is done, all are. */
-  private lastSealed: Batch<T> | null = null;
+  private lastSealed: Batch<T, P> | null = null;
   private roomWaiters: (() => void)[] = [];
   /** Consecutive failed attempts of the batch being written (0 when healthy). */
   failures = 0;
 
-  constructor(private readonly opts: BatcherOptions<T>) {}
+  constructor(private readonly opts: BatcherOptions<T, P>) {}
 
   /** Rows waiting to be written, for stats. */
   get pending(): number {
@@ -80,8 +89,13 @@ export class Batcher<T = string> {
       this.timer = null;
     }
     if (this.current.lines.length === 0) return;
-    this.sealed.push(this.current);
-    this.lastSealed = this.current;
+    const batch = this.current;
+    if (this.opts.prepare) {
+      batch.prepared = this.opts.prepare(batch.lines);
+      batch.prepared.catch(() => undefined); // handled when written (prepared again)
+    }
+    this.sealed.push(batch);
+    this.lastSealed = batch;
     this.current = newBatch();
     void this.drain();
   }
@@ -91,7 +105,7 @@ export class Batcher<T = string> {
     this.writing = true;
     try {
       for (let batch = this.sealed.shift(); batch; batch = this.sealed.shift()) {
-        await this.writeUntilDone(batch.lines);
+        await this.writeUntilDone(batch);
         this.buffered -= batch.lines.length;
         batch.resolve();
         const waiters = this.roomWaiters;
@@ -103,11 +117,15 @@ export class Batcher<T = string> {
     }
   }
 
-  private async writeUntilDone(lines: T[]): Promise<void> {
+  private async writeUntilDone(batch: Batch<T, P>): Promise<void> {
+    const { lines } = batch;
     let delay = this.opts.retryInitialMs;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       try {
-        await this.opts.write(lines);
+        const prepare = this.opts.prepare;
+        const payload = prepare ? await (attempt === 0 && batch.prepared ? batch.prepared : prepare(lines)) : (lines as unknown as P);
+        batch.prepared = undefined;
+        await this.opts.write(payload);
         if (this.failures > 0) log.info({ table: this.opts.table, attempts: this.failures + 1 }, 'store: insert succeeded after retries');
         this.failures = 0;
         return;

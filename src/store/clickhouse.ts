@@ -125,13 +125,14 @@ export class ServerDriver implements Driver {
     return (await rs.json()) as T[];
   }
 
-  async insertRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {
-    const target = assertIdentifier(table);
-    const names = columns.map(assertIdentifier);
-    const body = (await this.encoders.get(target, names)).encode(rows);
+  async encodeRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<Buffer> {
+    return (await this.encoders.get(assertIdentifier(table), columns.map(assertIdentifier))).encode(rows);
+  }
+
+  async insertBlock(table: string, columns: readonly string[], block: Buffer): Promise<void> {
     const result = await this.client.exec({
-      query: `INSERT INTO ${target} (${names.join(', ')}) FORMAT Native`,
-      values: Readable.from([body]),
+      query: `INSERT INTO ${assertIdentifier(table)} (${columns.map(assertIdentifier).join(', ')}) FORMAT Native`,
+      values: Readable.from([block]),
       clickhouse_settings: this.features.optimizeOnInsert ? { optimize_on_insert: 0 } : {},
     });
     result.stream.resume();

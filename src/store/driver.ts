@@ -18,13 +18,16 @@ export interface Driver {
   exec(sql: string, settings?: Record<string, number>): Promise<void>;
   /** A SELECT with {name:Type} parameters bound (server-side, or client-side on old servers). */
   select<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
-  /**
-   * Writes rows (arrays of values in `columns` order, as rows.ts builds them); resolves once
-   * acknowledged. Both send Native blocks (native.ts): chdb through a spool file, a server in
-   * the HTTP body.
-   */
-  insertRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<void>;
+  /** Encodes rows (arrays of values in `columns` order, as rows.ts builds them) as one Native block (native.ts). */
+  encodeRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<Buffer>;
+  /** Writes a block from encodeRows(); resolves once acknowledged. chdb reads it from a spool file, a server from the HTTP body. */
+  insertBlock(table: string, columns: readonly string[], block: Buffer): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Encodes and writes rows in one go (small, unbatched inserts). */
+export async function insertRows(driver: Driver, table: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {
+  await driver.insertBlock(table, columns, await driver.encodeRows(table, columns, rows));
 }
 
 /** Statements end at a `;`; client libraries append their own FORMAT clause. */

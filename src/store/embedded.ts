@@ -25,10 +25,7 @@ export class ChdbDriver implements Driver {
   readonly kind = 'embedded' as const;
   /** chdb runs one statement at a time per session; calls queue here in order. */
   private tail: Promise<unknown> = Promise.resolve();
-  /** Column types read inside serial() (chdb runs one statement at a time). */
-  private readonly encoders = new TableEncoders((table) =>
-    this.session.queryBindAsync(COLUMN_TYPES_SQL, { table }, { format: 'JSONEachRow' }).then((r) => parseJsonEachRow<NativeColumn>(r.text())),
-  );
+  private readonly encoders = new TableEncoders((table) => this.select<NativeColumn>(COLUMN_TYPES_SQL, { table }));
 
   private constructor(
     private readonly session: Session,
@@ -70,13 +67,16 @@ export class ChdbDriver implements Driver {
     });
   }
 
-  insertRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {
+  async encodeRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<Buffer> {
+    return (await this.encoders.get(assertIdentifier(table), columns.map(assertIdentifier))).encode(rows);
+  }
+
+  insertBlock(table: string, columns: readonly string[], block: Buffer): Promise<void> {
     const target = assertIdentifier(table);
     const names = columns.map(assertIdentifier);
     return this.serial(async () => {
-      const encoder = await this.encoders.get(target, names);
       const file = join(this.location, SPOOL_DIR, `${target}.native`);
-      await writeFile(file, encoder.encode(rows));
+      await writeFile(file, block);
       const settings = this.features.optimizeOnInsert ? ' SETTINGS optimize_on_insert = 0' : '';
       await this.session.queryAsync(`INSERT INTO ${target} (${names.join(', ')}) SELECT * FROM file(${quoteString(file)}, Native)${settings}`);
     });

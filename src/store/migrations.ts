@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { log } from '../observe/log.js';
-import type { Driver } from './driver.js';
+import { insertRows, type Driver } from './driver.js';
 import { renderTemplate, type TemplateContext } from './template.js';
 import { applyRetention } from './retention.js';
 import type { Features } from './features.js';
@@ -82,7 +82,7 @@ export async function migrate(driver: Driver, retention: RetentionDays, opts: Mi
     if (done.has(m.name)) continue;
     for (const statement of m.statements) await driver.exec(statement, settings);
     const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
-    await driver.insertRows('breakwater_migrations', ['name', 'applied_at'], [[m.name, now]]);
+    await insertRows(driver, 'breakwater_migrations', ['name', 'applied_at'], [[m.name, now]]);
     log.info({ migration: m.name, store: driver.location, clickhouse: features.version }, 'store: migration applied');
     applied.push(m.name);
     opts.onApplied?.(m.name);

@@ -18,7 +18,7 @@ type Table = (typeof TABLES)[number];
 
 export class SqlStore implements Store {
   private readonly time: TimeFormat;
-  private readonly batchers: Record<Table, Batcher<Values>>;
+  private readonly batchers: Record<Table, Batcher<Values, Buffer>>;
   private closed = false;
   /** Each table's columns: fixed for events, else the key order of its row objects (rows.ts). */
   private readonly columns = new Map<Table, string[]>();
@@ -29,16 +29,17 @@ export class SqlStore implements Store {
   ) {
     this.time = new TimeFormat(driver.features);
     const make = (table: Table) =>
-      new Batcher<Values>({
+      new Batcher<Values, Buffer>({
         table,
         maxRows: config.batch_rows,
         maxDelayMs: config.batch_ms,
         maxBuffered: Math.max(config.max_buffered_rows, config.batch_rows),
         retryInitialMs: config.retry_initial_ms,
         retryMaxMs: config.retry_max_ms,
-        write: (rows) => driver.insertRows(table, this.columns.get(table) as string[], rows),
+        prepare: (rows) => driver.encodeRows(table, this.columns.get(table) as string[], rows),
+        write: (block) => driver.insertBlock(table, this.columns.get(table) as string[], block),
       });
-    this.batchers = Object.fromEntries(TABLES.map((t) => [t, make(t)])) as Record<Table, Batcher<Values>>;
+    this.batchers = Object.fromEntries(TABLES.map((t) => [t, make(t)])) as Record<Table, Batcher<Values, Buffer>>;
     this.columns.set('haproxy_events', eventColumns(driver.features));
   }
 

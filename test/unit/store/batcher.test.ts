@@ -61,3 +61,31 @@ test('flush writes a partial batch now and waits for batches already in flight',
   await b.flush();
   assert.deepEqual(written, [['r0', 'r1', 'r2'], ['tail']]);
 });
+
+test('prepare runs when a batch is sealed, while the one before is still being written; a failed prepare is retried', async () => {
+  const events: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let prepareFailures = 1;
+  const b = new Batcher<string, string>({
+    table: 't', maxRows: 2, maxDelayMs: 30, maxBuffered: 10, retryInitialMs: 5, retryMaxMs: 20,
+    prepare: async (lines) => {
+      events.push(`prepare ${lines.join('+')}`);
+      if (lines[0] === 'c' && prepareFailures-- > 0) throw new Error('column types unavailable');
+      return lines.join('+');
+    },
+    write: async (block) => {
+      events.push(`write ${block}`);
+      if (block === 'a+b') await gate;
+      events.push(`written ${block}`);
+    },
+  });
+  const first = b.add(['a', 'b']);
+  const second = b.add(['c', 'd']);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(events, ['prepare a+b', 'prepare c+d', 'write a+b'], 'c+d prepared while a+b is in flight');
+  release();
+  await Promise.all([first, second]);
+  assert.deepEqual(events.slice(3), ['written a+b', 'prepare c+d', 'write c+d', 'written c+d'], 'prepared again after failing');
+  assert.equal(b.pending, 0);
+});
