@@ -1,33 +1,59 @@
 /**
  * `npm run bench:ship`: lines/s from a 1 M-line HAProxy log into the local Kafka (acks=all,
- * idempotent producer) through the real shipper, and peak RSS. Then where the time goes, each
- * stage alone on the same lines: parse, event JSON encoding, and kafkajs publishing pre-encoded
- * messages. Env: BENCH_LINES (default 1000000), KAFKA_BROKERS (default 127.0.0.1:19092),
- * BENCH_COMPRESSION (gzip|none, default gzip). Prints a table and one JSON line.
+ * idempotent producer) through the real shipper, once per producer client (kafkajs and
+ * @platformatic/kafka, each in a child process of its own so CPU and peak RSS are its own). Then
+ * where the time goes, each stage alone on the same lines: read + split, parse, event JSON
+ * encoding (eventJson vs JSON.stringify) and each client publishing pre-encoded messages.
+ *
+ * Every row gives wall-clock lines/s AND CPU microseconds per line of this process (user+system;
+ * the broker's CPU is not in it): on a shared machine the CPU figure is the one to compare.
+ * Env: BENCH_LINES (default 1000000), KAFKA_BROKERS (default 127.0.0.1:19092),
+ * BENCH_COMPRESSION (gzip|none, default none: a broker on the same host), BENCH_CLIENTS
+ * (default "kafkajs,platformatic"), BENCH_BATCH_BYTES. Prints a table and one JSON line.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { generateHttpLogLines } from './gen-lines.js';
 import { createParser } from '../src/haproxy/parser.js';
 import { eventKey, type HaproxyEvent } from '../src/haproxy/event.js';
+import { eventJson } from '../src/haproxy/event-json.js';
 import { KafkaBus } from '../src/bus/kafka.js';
-import { KafkaSchema } from '../src/config/bus.js';
+import { KafkaSchema, type KafkaConfig } from '../src/config/bus.js';
 import { SourcesSchema } from '../src/config/sources.js';
 import { Shipper } from '../src/ship/shipper.js';
+import { LineSplitter } from '../src/ship/lines.js';
 import { Registry } from '../src/observe/metrics.js';
 import { TOPICS, type OutgoingMessage } from '../src/bus/bus.js';
 
+type Client = KafkaConfig['client'];
+
 const LINES = Number(process.env.BENCH_LINES ?? 1_000_000);
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
-const COMPRESSION = (process.env.BENCH_COMPRESSION ?? 'gzip') as 'gzip' | 'none';
+const COMPRESSION = (process.env.BENCH_COMPRESSION ?? 'none') as KafkaConfig['compression'];
+const CLIENTS = (process.env.BENCH_CLIENTS ?? 'kafkajs,platformatic').split(',') as Client[];
+const BATCH_BYTES = Number(process.env.BENCH_BATCH_BYTES ?? 0) || undefined;
+const env = { KAFKA_BROKERS: BROKERS.join(',') };
+const kafkaConfig = (prefix: string, client: Client) =>
+  KafkaSchema.parse({ topic_prefix: prefix, compression: COMPRESSION, partitions: 6, batch_max_bytes: BATCH_BYTES, client });
 
-const dir = mkdtempSync(join(tmpdir(), 'bw-bench-ship-'));
-const file = join(dir, 'haproxy.log');
-const prefix = `bench_${Date.now().toString(36)}.`;
+interface Measure {
+  seconds: number;
+  cpuUs: number;
+}
 
-function generate(): void {
+/** Wall seconds and CPU microseconds (user+system) of this process spent in fn. */
+async function measure(fn: () => unknown): Promise<Measure> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  await fn();
+  const used = process.cpuUsage(cpu);
+  return { seconds: (performance.now() - t) / 1000, cpuUs: used.user + used.system };
+}
+
+function generate(file: string): void {
   const fd = openSync(file, 'w');
   let batch: string[] = [];
   for (const line of generateHttpLogLines(LINES)) {
@@ -41,86 +67,135 @@ function generate(): void {
   closeSync(fd);
 }
 
-const BATCH_BYTES = Number(process.env.BENCH_BATCH_BYTES ?? 0) || undefined;
-const kafkaConfig = () => KafkaSchema.parse({ topic_prefix: prefix, compression: COMPRESSION, partitions: 6, batch_max_bytes: BATCH_BYTES });
-const env = { KAFKA_BROKERS: BROKERS.join(',') };
-
-async function shipAll(): Promise<{ seconds: number; rssMb: number }> {
-  const bus = new KafkaBus(kafkaConfig(), env);
-  await bus.ensureTopics([{ name: TOPICS.events }, { name: TOPICS.rejects }]);
-  const size = statSync(file).size;
-  const shipper = new Shipper({
-    sources: SourcesSchema.parse({ files: [file], start_at: 'beginning', checkpoint_file: join(dir, 'cp.json'), host: 'bench' }),
-    bus,
-    parse: createParser(),
-    registry: new Registry(),
-  });
-  const t0 = performance.now();
-  await shipper.start();
-  while (shipper.files[0]?.acked !== size) await new Promise((r) => setTimeout(r, 20));
-  const seconds = (performance.now() - t0) / 1000;
-  await shipper.stop();
-  await bus.close();
-  return { seconds, rssMb: process.resourceUsage().maxRSS / 1024 };
-}
-
-function stages(lines: string[]): { parse: number; encode: number; events: OutgoingMessage[] } {
-  const parse = createParser();
-  let t = performance.now();
-  const events: HaproxyEvent[] = [];
-  for (const l of lines) {
-    const r = parse(l);
-    if (r.ok) events.push(r.event);
-  }
-  const parseS = (performance.now() - t) / 1000;
-  t = performance.now();
-  const messages = events.map((e, i) => {
-    e.event_id = i.toString(16).padStart(32, '0');
-    return { key: eventKey(e), value: JSON.stringify(e) };
-  });
-  return { parse: parseS, encode: (performance.now() - t) / 1000, events: messages };
-}
-
-async function publishOnly(messages: OutgoingMessage[]): Promise<number> {
-  const bus = new KafkaBus(kafkaConfig(), env);
-  const t = performance.now();
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < messages.length; i += 1000) {
-    inflight.push(bus.publish(TOPICS.events, messages.slice(i, i + 1000)));
-    if (inflight.length > 64) await inflight.shift();
-  }
-  await Promise.all(inflight);
-  const s = (performance.now() - t) / 1000;
-  await bus.close();
-  return s;
-}
-
-async function dropTopics(): Promise<void> {
+async function dropTopics(prefix: string): Promise<void> {
   const admin = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [prefix + TOPICS.events, prefix + TOPICS.rejects] }).catch(() => undefined);
   await admin.disconnect();
 }
 
-try {
-  generate();
-  const bytes = statSync(file).size;
-  const shipped = await shipAll();
-  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  const st = stages(lines);
-  const kafka = await publishOnly(st.events);
-  const rate = (s: number) => Math.round(LINES / s);
-  const rows: [string, number][] = [
-    ['ship end to end (read, parse, encode, Kafka acks=all)', shipped.seconds],
-    ['  parse alone', st.parse],
-    ['  JSON encode + key alone', st.encode],
-    [`  kafkajs publish alone (${COMPRESSION}, pre-encoded)`, kafka],
-  ];
-  console.log(`${LINES.toLocaleString('en-US')} lines, ${(bytes / 1e6).toFixed(0)} MB, compression ${COMPRESSION}`);
-  for (const [name, s] of rows) console.log(`${name.padEnd(58)} ${s.toFixed(2).padStart(7)} s  ${rate(s).toLocaleString('en-US').padStart(10)} lines/s`);
-  console.log(`peak RSS ${shipped.rssMb.toFixed(0)} MB (whole bench process)`);
-  console.log(JSON.stringify({ lines: LINES, compression: COMPRESSION, ship_lines_per_s: rate(shipped.seconds), parse_lines_per_s: rate(st.parse), encode_lines_per_s: rate(st.encode), kafkajs_lines_per_s: rate(kafka), peak_rss_mb: Math.round(shipped.rssMb) }));
-} finally {
-  await dropTopics();
-  rmSync(dir, { recursive: true, force: true });
+/** Child mode: ship the whole file once with one client; prints {seconds, cpuUs, rssMb}. */
+async function shipOnce(file: string, client: Client): Promise<void> {
+  const prefix = `bench_${client}_${Date.now().toString(36)}.`;
+  const bus = new KafkaBus(kafkaConfig(prefix, client), env);
+  try {
+    await bus.ensureTopics([{ name: TOPICS.events }, { name: TOPICS.rejects }]);
+    const size = statSync(file).size;
+    const shipper = new Shipper({
+      sources: SourcesSchema.parse({ files: [file], start_at: 'beginning', checkpoint_file: `${file}.${client}.cp.json`, host: 'bench' }),
+      bus,
+      parse: createParser(),
+      registry: new Registry(),
+    });
+    const m = await measure(async () => {
+      await shipper.start();
+      while (shipper.files[0]?.acked !== size) await new Promise((r) => setTimeout(r, 5));
+    });
+    await shipper.stop();
+    await bus.close();
+    process.stdout.write(JSON.stringify({ ...m, rssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  } finally {
+    await dropTopics(prefix);
+  }
 }
+
+function shipInChild(file: string, client: Client): Measure & { rssMb: number } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--ship-once', file, client], {
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.toString().trim().split('\n').pop()!) as Measure & { rssMb: number };
+}
+
+function readAndSplit(file: string): number {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const splitter = new LineSplitter();
+  let lines = 0;
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) break;
+    lines += splitter.push(buf.subarray(0, n)).length;
+  }
+  closeSync(fd);
+  return lines;
+}
+
+async function publishOnly(messages: OutgoingMessage[], client: Client): Promise<Measure> {
+  const prefix = `bench_pub_${client}_${Date.now().toString(36)}.`;
+  const bus = new KafkaBus(kafkaConfig(prefix, client), env);
+  await bus.ensureTopics([{ name: TOPICS.events }]);
+  try {
+    return await measure(async () => {
+      const inflight: Promise<void>[] = [];
+      for (let i = 0; i < messages.length; i += 1000) {
+        inflight.push(bus.publish(TOPICS.events, messages.slice(i, i + 1000)));
+        if (inflight.length > 64) await inflight.shift();
+      }
+      await Promise.all(inflight);
+    });
+  } finally {
+    await bus.close();
+    await dropTopics(prefix);
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bw-bench-ship-'));
+  const file = join(dir, 'haproxy.log');
+  try {
+    generate(file);
+    const bytes = statSync(file).size;
+    const load = loadavg()[0];
+    const rows: [string, Measure][] = [];
+    const shipped: Record<string, Measure & { rssMb: number }> = {};
+    for (const client of CLIENTS) {
+      shipped[client] = shipInChild(file, client);
+      rows.push([`ship end to end, ${client} (read, parse, encode, Kafka acks=all)`, shipped[client]]);
+    }
+    rows.push(['  read + split lines alone', await measure(() => readAndSplit(file))]);
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const parse = createParser();
+    const events: HaproxyEvent[] = [];
+    rows.push(['  parse alone', await measure(() => lines.forEach((l) => { const r = parse(l); if (r.ok) events.push(r.event); }))]);
+    events.forEach((e, i) => {
+      e.event_id = i.toString(16).padStart(32, '0');
+      e.source = file;
+      e.raw_offset = i * 300;
+    });
+    let messages: OutgoingMessage[] = [];
+    rows.push(['  encode: JSON.stringify + key (before)', await measure(() => { messages = events.map((e) => ({ key: eventKey(e), value: JSON.stringify(e) })); })]);
+    rows.push(['  encode: eventJson + key (shipper)', await measure(() => { messages = events.map((e) => ({ key: eventKey(e), value: eventJson(e) })); })]);
+    const published: Record<string, Measure> = {};
+    for (const client of CLIENTS) {
+      published[client] = await publishOnly(messages, client);
+      rows.push([`  publish alone, ${client} (${COMPRESSION}, pre-encoded)`, published[client]]);
+    }
+    const rate = (m: Measure) => Math.round(LINES / m.seconds);
+    const perLine = (m: Measure) => m.cpuUs / LINES;
+    console.log(`${LINES.toLocaleString('en-US')} lines, ${(bytes / 1e6).toFixed(0)} MB, compression ${COMPRESSION}, load average at start ${load.toFixed(2)} (2 cores)`);
+    console.log(`${'stage'.padEnd(66)} ${'wall s'.padStart(7)}  ${'lines/s'.padStart(10)}  ${'CPU us/line'.padStart(11)}`);
+    for (const [name, m] of rows) {
+      console.log(`${name.padEnd(66)} ${m.seconds.toFixed(2).padStart(7)}  ${rate(m).toLocaleString('en-US').padStart(10)}  ${perLine(m).toFixed(2).padStart(11)}`);
+    }
+    for (const client of CLIENTS) console.log(`peak RSS of the ${client} shipper process: ${shipped[client].rssMb.toFixed(0)} MB`);
+    console.log(JSON.stringify({
+      lines: LINES,
+      compression: COMPRESSION,
+      load_average: Number(load.toFixed(2)),
+      ...Object.fromEntries(CLIENTS.flatMap((c) => [
+        [`ship_${c}_lines_per_s`, rate(shipped[c])],
+        [`ship_${c}_cpu_us_per_line`, Number(perLine(shipped[c]).toFixed(2))],
+        [`ship_${c}_peak_rss_mb`, Math.round(shipped[c].rssMb)],
+        [`publish_${c}_cpu_us_per_line`, Number(perLine(published[c]).toFixed(2))],
+      ])),
+      ...Object.fromEntries(rows.slice(CLIENTS.length, CLIENTS.length + 4).map(([name, m]) => [name.trim().replace(/\W+/g, '_') + '_cpu_us_per_line', Number(perLine(m).toFixed(2))])),
+    }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--ship-once') await shipOnce(process.argv[3], process.argv[4] as Client);
+else await main();

@@ -1,7 +1,8 @@
-import { Kafka, CompressionTypes, logLevel, type Producer, type Consumer, type Message, type SASLOptions, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type SASLOptions, type LogEntry } from 'kafkajs';
 import type { Bus, BusRecord, CommitOffset, ConsumeOptions, OutgoingMessage, Subscription, TopicPartition, TopicSpec } from './bus.js';
 import type { KafkaConfig } from '../config/bus.js';
 import { kafkaBrokers } from './brokers.js';
+import { kafkajsProducer, platformaticProducer, type BatchProducer, type TopicBatch } from './producers.js';
 import { ConfigError } from '../config/errors.js';
 import { log } from '../observe/log.js';
 import { metrics } from '../observe/metrics.js';
@@ -9,9 +10,10 @@ import { metrics } from '../observe/metrics.js';
 /**
  * The fleet bus: Kafka through kafkajs.
  *
- * Producer: idempotent, acks=all, gzip (or none). publish() calls are coalesced into batches that
- * are sent once they hold `batch_max_bytes` or waited `linger_ms`, one sendBatch at a time
- * (kafkajs' idempotent producer is only safe with one request in flight). A failed send is
+ * Producer (kafkajs or @platformatic/kafka, `bus.kafka.client`, see producers.ts): idempotent,
+ * acks=all, gzip (or none). publish() calls are coalesced into batches that are sent once they
+ * hold `batch_max_bytes` or waited `linger_ms`, one batch at a time (idempotent producers are
+ * only safe with one request in flight). A failed send is
  * retried with exponential backoff until it succeeds or the bus is closed, on a fresh producer
  * (new producer id, so stale sequence numbers cannot wedge it); publish() resolves only when the
  * broker acknowledged its messages, so a caller that waits is paused while Kafka is down.
@@ -35,7 +37,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 interface Pending {
   topic: string;
-  messages: Message[];
+  messages: OutgoingMessage[];
   bytes: number;
   resolve(): void;
   reject(err: Error): void;
@@ -68,7 +70,9 @@ function kafkaLogger() {
 
 export class KafkaBus implements Bus {
   private readonly kafka: Kafka;
-  private producer: Producer | null = null;
+  private producer: BatchProducer | null = null;
+  private readonly brokers: string[];
+  private readonly sasl: SASLOptions | undefined;
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private lingerTimer: NodeJS.Timeout | null = null;
@@ -82,11 +86,13 @@ export class KafkaBus implements Bus {
   ) {
     const brokers = kafkaBrokers(config, env);
     if (brokers.length === 0) throw new ConfigError('bus.kafka.brokers: no Kafka broker configured (set KAFKA_BROKERS or bus.kafka.brokers)');
+    this.brokers = brokers;
+    this.sasl = saslOptions(config, env);
     this.kafka = new Kafka({
       clientId: config.client_id,
       brokers,
       ssl: config.ssl,
-      sasl: saslOptions(config, env),
+      sasl: this.sasl,
       connectionTimeout: config.connection_timeout_ms,
       requestTimeout: config.request_timeout_ms,
       retry: { initialRetryTime: config.retry_initial_ms, maxRetryTime: config.retry_max_ms, retries: 5 },
@@ -105,6 +111,14 @@ export class KafkaBus implements Bus {
   }
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    await this.createMissingTopics(specs);
+    // @platformatic/kafka's first request blocks the event loop for up to a second (it sets itself
+    // up): pay that at startup, before a shipper tails files, not mid-stream where the stall could
+    // hide a rotation.
+    if (this.config.client === 'platformatic') await this.connectedProducer();
+  }
+
+  private async createMissingTopics(specs: TopicSpec[]): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -134,11 +148,8 @@ export class KafkaBus implements Bus {
     if (messages.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       let bytes = 0;
-      const converted = messages.map((m) => {
-        bytes += m.value.length + (m.key?.length ?? 0);
-        return { key: m.key, value: m.value };
-      });
-      this.pending.push({ topic: this.onCluster(topic), messages: converted, bytes, resolve, reject });
+      for (const m of messages) bytes += m.value.length + (m.key?.length ?? 0);
+      this.pending.push({ topic: this.onCluster(topic), messages, bytes, resolve, reject });
       this.pendingBytes += bytes;
       if (this.pendingBytes >= this.config.batch_max_bytes) this.kick();
       else if (!this.lingerTimer && !this.sending) this.lingerTimer = setTimeout(() => this.kick(), this.config.linger_ms);
@@ -180,25 +191,20 @@ export class KafkaBus implements Bus {
   }
 
   private async sendWithRetry(batch: Pending[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
+    const byTopic = new Map<string, OutgoingMessage[]>();
     for (const p of batch) {
       const list = byTopic.get(p.topic);
       if (list) for (const m of p.messages) list.push(m);
       else byTopic.set(p.topic, [...p.messages]);
     }
-    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const topicMessages: TopicBatch[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     let backoff = this.config.retry_initial_ms;
     for (let attempt = 1; ; attempt++) {
       if (this.closed && attempt > 1) throw new Error('Kafka bus closed before the batch was acknowledged');
       const done = sendSeconds.startTimer({ bus: 'kafka' });
       try {
         const producer = await this.connectedProducer();
-        await producer.sendBatch({
-          topicMessages,
-          acks: -1,
-          timeout: this.config.request_timeout_ms,
-          compression: this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-        });
+        await producer.send(topicMessages);
         done();
         for (const t of topicMessages) sentMessages.inc({ topic: t.topic }, t.messages.length);
         if (attempt > 1) log.info({ attempt }, 'Kafka send succeeded after retries');
@@ -213,18 +219,18 @@ export class KafkaBus implements Bus {
     }
   }
 
-  private async connectedProducer(): Promise<Producer> {
-    if (this.producer) return this.producer;
-    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await producer.connect();
-    this.producer = producer;
-    return producer;
+  private async connectedProducer(): Promise<BatchProducer> {
+    this.producer ??=
+      this.config.client === 'platformatic'
+        ? await platformaticProducer(this.config, this.brokers, this.sasl)
+        : await kafkajsProducer(this.kafka, this.config);
+    return this.producer;
   }
 
   private async dropProducer(): Promise<void> {
     const p = this.producer;
     this.producer = null;
-    if (p) await p.disconnect().catch(() => undefined);
+    if (p) await p.close().catch(() => undefined);
   }
 
   async consume(options: ConsumeOptions): Promise<Subscription> {

@@ -4,6 +4,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { TOPICS, type Bus, type OutgoingMessage } from '../bus/bus.js';
 import { eventKey, type ParseResult } from '../haproxy/event.js';
+import { eventJson } from '../haproxy/event-json.js';
 import type { SourcesConfig } from '../config/sources.js';
 import { log } from '../observe/log.js';
 import { metrics as defaultRegistry, type Registry } from '../observe/metrics.js';
@@ -220,7 +221,7 @@ export class Shipper {
       const outcome = lineOutcome(line, ctx);
       if (!outcome) continue;
       read++;
-      if (outcome.event) events.push({ key: eventKey(outcome.event), value: JSON.stringify(outcome.event) });
+      if (outcome.event) events.push({ key: eventKey(outcome.event), value: eventJson(outcome.event) });
       else rejects.push({ key: this.host, value: JSON.stringify(outcome.reject) });
     }
     this.m.lines.inc({ file: t.path }, read);

@@ -62,3 +62,36 @@ test('publish resolves after acks=all; a consumer group gets every record once, 
   await sub.stop();
   await bus.close();
 });
+
+test('both producer clients: every message once, acks=all, and a key lands on the same partition whichever client sent it', async () => {
+  const prefix = `${uniqueName('bw_bus_clients')}.`;
+  const topic = 'haproxy.events';
+  created.push(prefix + topic);
+  const clients = ['kafkajs', 'platformatic'] as const;
+  const buses = clients.map((client, i) =>
+    new KafkaBus(KafkaSchema.parse({ partitions: 6, linger_ms: 5, topic_prefix: prefix, client, compression: i === 0 ? 'gzip' : 'none' }), env),
+  );
+  await buses[0].ensureTopics([{ name: topic }]);
+  await buses[1].ensureTopics([{ name: topic }]);
+  const PER_CLIENT = 3000;
+  await Promise.all(
+    buses.map((bus, c) => {
+      const messages = Array.from({ length: PER_CLIENT }, (_, i) => ({ key: i % 100 === 99 ? null : `lb${i % 7}|be_${i % 5}|s${i % 13}`, value: JSON.stringify({ c, i }) }));
+      return Promise.all([bus.publish(topic, messages.slice(0, 1000)), bus.publish(topic, messages.slice(1000))]);
+    }),
+  );
+  const got: BusRecord[] = [];
+  const sub = await buses[0].consume({ groupId: uniqueName('bw_group'), topics: [topic], fromBeginning: true, onBatch: async (records) => void got.push(...records) });
+  await until(() => got.length >= 2 * PER_CLIENT);
+  await new Promise((r) => setTimeout(r, 300));
+  await sub.stop();
+  for (const bus of buses) await bus.close();
+  assert.equal(got.length, 2 * PER_CLIENT, 'every message exactly once');
+  assert.equal(new Set(got.map((r) => r.value.toString())).size, 2 * PER_CLIENT);
+  const partitionsOfKey = new Map<string, Set<number>>();
+  for (const r of got) if (r.key !== null) partitionsOfKey.set(r.key, (partitionsOfKey.get(r.key) ?? new Set()).add(r.partition));
+  for (const [key, parts] of partitionsOfKey) assert.equal(parts.size, 1, `key ${key} on partitions ${[...parts].join(',')}`);
+  assert.ok(new Set(got.map((r) => r.partition)).size === 6, 'keys spread over all partitions');
+  const unkeyed = got.filter((r) => r.key === null && JSON.parse(r.value.toString()).c === 1);
+  assert.ok(new Set(unkeyed.map((r) => r.partition)).size > 1, 'messages without a key are spread');
+});

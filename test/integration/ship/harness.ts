@@ -22,6 +22,12 @@ export function lines(from: number, to: number, garbageEvery = 0): string {
   return out;
 }
 
+/**
+ * The shipper's producer client (`bus.kafka.client`) where a test does not choose one:
+ * SHIP_TEST_KAFKA_CLIENT runs the whole suite with the other client. The collector reads with kafkajs.
+ */
+export const SHIPPER_CLIENT = process.env.SHIP_TEST_KAFKA_CLIENT ?? 'kafkajs';
+
 export interface Setup {
   prefix: string;
   pipeline: string;
@@ -37,7 +43,7 @@ export async function setup(dir: string, files: string[], extra: { sources?: Rec
   const doc = {
     name: 'ship-test',
     sources: { files, checkpoint_file: checkpoint, start_at: 'beginning', poll_interval_ms: 50, rescan_interval_ms: 200, rotate_wait_ms: 1500, checkpoint_interval_ms: 200, host: 'lb1', ...extra.sources },
-    bus: { type: 'kafka', kafka: { topic_prefix: prefix, partitions: 3, linger_ms: 10, retry_max_ms: 2000, ...extra.kafka } },
+    bus: { type: 'kafka', kafka: { topic_prefix: prefix, partitions: 3, linger_ms: 10, retry_max_ms: 2000, client: SHIPPER_CLIENT, ...extra.kafka } },
     http: { port: 0 },
   };
   writeFileSync(pipeline, JSON.stringify(doc)); // JSON is YAML
@@ -78,6 +84,8 @@ export async function stopShipper(p: ShipperProcess): Promise<number | null> {
 /** Everything that reached the test's topics: per line number, the event ids it arrived with. */
 export class Collector {
   readonly events = new Map<number, string[]>();
+  /** Line number → byte offset of the line in its file (raw_offset). */
+  readonly offsets = new Map<number, number>();
   readonly rejects = new Map<number, { id: string; reason: string; raw: string }[]>();
   records = 0;
   private sub: Subscription | null = null;
@@ -104,6 +112,7 @@ export class Collector {
             const list = this.events.get(n) ?? [];
             list.push(v.event_id);
             this.events.set(n, list);
+            this.offsets.set(n, v.raw_offset);
           } else {
             const list = this.rejects.get(n) ?? [];
             list.push({ id: v.event_id, reason: v.reason, raw: v.raw });

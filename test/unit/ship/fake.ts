@@ -1,13 +1,14 @@
 import type { Bus, OutgoingMessage, Subscription } from '../../../src/bus/bus.js';
-import type { HaproxyEvent, ParseResult } from '../../../src/haproxy/event.js';
+import type { ParseResult } from '../../../src/haproxy/event.js';
+import { newEvent } from '../../../src/haproxy/new-event.js';
 import { SourcesSchema, type SourcesConfig } from '../../../src/config/sources.js';
 
-/** Lines `ok <n>` parse (host h1, backend be, server s<n%3>); anything else is rejected. */
+/** Lines `ok <n>` parse (host h1, backend be, server s<n%3>, pid n); anything else is rejected. */
 export function fakeParse(line: string): ParseResult {
   const m = /^ok (\d+)$/.exec(line);
   if (!m) return { ok: false, reject: { reason: 'not ok', raw: line } };
   const n = Number(m[1]);
-  return { ok: true, event: { host: 'h1', backend: 'be', server: `s${n % 3}`, n } as unknown as HaproxyEvent };
+  return { ok: true, event: Object.assign(newEvent(), { host: 'h1', backend: 'be', server: `s${n % 3}`, pid: n }) };
 }
 
 /** A bus that records what was published; publish can be held (gate) or made to fail. */

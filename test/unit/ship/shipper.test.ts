@@ -15,7 +15,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `ok ${from + i}\n`).join('');
-const ns = (bus: RecordingBus) => bus.values(TOPICS.events).map((e) => e.n as number);
+const ns = (bus: RecordingBus) => bus.values(TOPICS.events).map((e) => e.pid as number);
 
 async function ship(bus: RecordingBus, over: Parameters<typeof sources>[0]) {
   const s = new Shipper({ sources: sources(over), bus, parse: fakeParse, registry: new Registry() });
