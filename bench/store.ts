@@ -7,7 +7,8 @@
  * Each configuration runs in its own child process, so peak RSS is that configuration's own.
  * Printed per line: rows/s (wall clock), CPU µs per row of this process (chdb runs inside it,
  * so for the embedded store this is the whole cost; for the server it is the client's share
- * only) and peak RSS. Wall-clock rates depend on the load average printed beside them.
+ * only), peak RSS and the RSS before the first insert (runtime, engine and the 20 k-event input
+ * pool). Wall-clock rates depend on the load average printed beside them.
  *
  *   npm run bench:store [-- --rows N] [--server-rows N] [--batches 1000,10000,50000]
  */
@@ -109,7 +110,8 @@ async function runOne(kind: string, batch: number, total: number): Promise<void>
     const store = new SqlStore(driver, StoreSchema.parse({ batch_rows: batch, batch_ms: 1000, max_buffered_rows: Math.max(batch * 2, 20_000) }));
     await store.migrate();
     const events = pool();
-    let peakRss = process.memoryUsage().rss;
+    const rssBefore = process.memoryUsage().rss;
+    let peakRss = rssBefore;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
     const cpu0 = process.cpuUsage();
     const started = performance.now();
@@ -139,6 +141,7 @@ async function runOne(kind: string, batch: number, total: number): Promise<void>
       rows_per_s: Math.round(total / seconds),
       cpu_us_per_row: Number(((cpu.user + cpu.system) / total).toFixed(2)),
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
+      rss_before_mb: Math.round(rssBefore / 2 ** 20),
       load_avg_1m: Number(loadavg()[0].toFixed(1)),
     }) + '\n');
   } finally {

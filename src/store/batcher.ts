@@ -29,6 +29,8 @@ export interface BatcherOptions<T = string, P = T[]> {
 
 interface Batch<T, P> {
   lines: T[];
+  /** Rows in the batch (lines are released once prepared). */
+  size: number;
   prepared?: Promise<P>;
   done: Promise<void>;
   resolve(): void;
@@ -37,7 +39,7 @@ interface Batch<T, P> {
 function newBatch<T, P>(): Batch<T, P> {
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
-  return { lines: [], done, resolve };
+  return { lines: [], size: 0, done, resolve };
 }
 
 /** Rows of any representation (T): the store batches value arrays, the tests strings. */
@@ -90,9 +92,14 @@ export class Batcher<T = string, P = T[]> {
     }
     if (this.current.lines.length === 0) return;
     const batch = this.current;
+    batch.size = batch.lines.length;
     if (this.opts.prepare) {
-      batch.prepared = this.opts.prepare(batch.lines);
-      batch.prepared.catch(() => undefined); // handled when written (prepared again)
+      // The rows are let go once encoded: a queued batch then holds only its (smaller) block.
+      batch.prepared = this.opts.prepare(batch.lines).then((payload) => {
+        batch.lines = [];
+        return payload;
+      });
+      batch.prepared.catch(() => undefined); // handled when written: prepared again from the rows
     }
     this.sealed.push(batch);
     this.lastSealed = batch;
@@ -106,7 +113,7 @@ export class Batcher<T = string, P = T[]> {
     try {
       for (let batch = this.sealed.shift(); batch; batch = this.sealed.shift()) {
         await this.writeUntilDone(batch);
-        this.buffered -= batch.lines.length;
+        this.buffered -= batch.size;
         batch.resolve();
         const waiters = this.roomWaiters;
         this.roomWaiters = [];
@@ -118,21 +125,26 @@ export class Batcher<T = string, P = T[]> {
   }
 
   private async writeUntilDone(batch: Batch<T, P>): Promise<void> {
-    const { lines } = batch;
+    const prepare = this.opts.prepare;
+    let payload: P | undefined = prepare ? undefined : (batch.lines as unknown as P);
     let delay = this.opts.retryInitialMs;
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       try {
-        const prepare = this.opts.prepare;
-        const payload = prepare ? await (attempt === 0 && batch.prepared ? batch.prepared : prepare(lines)) : (lines as unknown as P);
-        batch.prepared = undefined;
-        await this.opts.write(payload);
+        if (payload === undefined && prepare) {
+          try {
+            payload = await (batch.prepared ?? prepare(batch.lines));
+          } finally {
+            batch.prepared = undefined;
+          }
+        }
+        await this.opts.write(payload as P);
         if (this.failures > 0) log.info({ table: this.opts.table, attempts: this.failures + 1 }, 'store: insert succeeded after retries');
         this.failures = 0;
         return;
       } catch (err) {
         this.failures++;
         log.warn(
-          { table: this.opts.table, rows: lines.length, attempt: this.failures, retry_in_ms: delay, err: (err as Error).message },
+          { table: this.opts.table, rows: batch.size, attempt: this.failures, retry_in_ms: delay, err: (err as Error).message },
           'store: insert failed; retrying (rows are kept, producers wait)',
         );
         await new Promise((r) => setTimeout(r, delay));
