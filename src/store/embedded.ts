@@ -4,7 +4,7 @@
  *
  * Inserts go as one Native block (native.ts) written to a spool file in the data directory
  * and read with `INSERT … SELECT * FROM file(…, Native)`: chdb's insert API takes text formats
- * only, and parsing TabSeparated costs the engine over ten times the CPU of reading columns.
+ * only, and parsing TabSeparated cost the engine about twenty times the CPU of reading Native.
  */
 import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -18,7 +18,7 @@ import { COLUMN_TYPES_SQL, TableEncoders, type NativeColumn } from './native.js'
 import type { QueryParams } from './store.js';
 
 export const DEFAULT_DATA_DIR = './.breakwater/data';
-/** Under the data directory: the Native block of the insert in progress (one file per table, reused). */
+/** Under the data directory: the Native block of the insert in progress (one file per database and table, reused). */
 const SPOOL_DIR = 'insert-spool';
 
 export class ChdbDriver implements Driver {
@@ -31,6 +31,7 @@ export class ChdbDriver implements Driver {
     private readonly session: Session,
     readonly features: Features,
     readonly location: string,
+    private readonly database: string,
   ) {}
 
   static async open(dataDir: string = DEFAULT_DATA_DIR, database = 'breakwater'): Promise<ChdbDriver> {
@@ -43,7 +44,7 @@ export class ChdbDriver implements Driver {
       await session.queryAsync(`CREATE DATABASE IF NOT EXISTS ${db}`);
       await session.queryAsync(`USE ${db}`);
       mkdirSync(join(dir, SPOOL_DIR), { recursive: true });
-      return new ChdbDriver(session, featuresFor(version), dir);
+      return new ChdbDriver(session, featuresFor(version), dir, db);
     } catch (err) {
       session.close();
       throw err;
@@ -75,7 +76,7 @@ export class ChdbDriver implements Driver {
     const target = assertIdentifier(table);
     const names = columns.map(assertIdentifier);
     return this.serial(async () => {
-      const file = join(this.location, SPOOL_DIR, `${target}.native`);
+      const file = join(this.location, SPOOL_DIR, `${this.database}.${target}.native`);
       await writeFile(file, block);
       const settings = this.features.optimizeOnInsert ? ' SETTINGS optimize_on_insert = 0' : '';
       await this.session.queryAsync(`INSERT INTO ${target} (${names.join(', ')}) SELECT * FROM file(${quoteString(file)}, Native)${settings}`);
