@@ -17,11 +17,10 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { Kafka, logLevel } from 'kafkajs';
-import { createClient } from '@clickhouse/client';
 import { HaproxyLab } from '../support/haproxy-lab.js';
 import { labHostTarget, labPipeline } from '../support/lab/pipeline.js';
 import { clickhouseUrl, kafkaBrokers, uniqueName } from '../support/services.js';
+import { dropTestResources } from '../support/cleanup.js';
 import { openStore } from '../../src/store/open.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { loadSavedQuery, resolveParams } from '../../src/store/saved-queries.js';
@@ -73,14 +72,7 @@ after(async () => {
   await store?.close();
   await lab?.stop();
   await lab2?.stop();
-  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
-  const ch = createClient({ url: chUrl });
-  await ch.command({ query: `DROP DATABASE IF EXISTS ${database}` });
-  await ch.close();
+  await dropTestResources({ brokers, topicPrefix: prefix, clickhouseUrl: chUrl, database });
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { createClient } from '@clickhouse/client';
 import { PipelineSchema } from '../../src/config/pipeline.js';
 import { PipelineRuntime } from '../../src/run/pipeline-runtime.js';
 import { demoTrafficOptions, writeTrafficFile } from '../../src/demo/traffic.js';
 import { clickhouseUrl, kafkaBrokers, uniqueName } from '../support/services.js';
+import { dropTestResources } from '../support/cleanup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bw-run-services-'));
 const prefix = `${uniqueName('bw_run')}.`;
@@ -24,18 +23,7 @@ let chUrl = '';
 
 after(async () => {
   await runtime?.stop();
-  if (brokers.length) {
-    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    await admin.deleteTopics({ topics }).catch(() => undefined);
-    await admin.disconnect();
-  }
-  if (chUrl) {
-    const ch = createClient({ url: chUrl });
-    await ch.command({ query: `DROP DATABASE IF EXISTS ${database}` });
-    await ch.close();
-  }
+  await dropTestResources({ brokers, topicPrefix: prefix, clickhouseUrl: chUrl, database });
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -12,14 +12,13 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { Kafka, logLevel } from 'kafkajs';
-import { createClient } from '@clickhouse/client';
 import { PipelineSchema } from '../../../src/config/pipeline.js';
 import { TOPICS } from '../../../src/bus/bus.js';
 import { openBus } from '../../../src/bus/open.js';
 import { openStore } from '../../../src/store/open.js';
 import type { SqlStore } from '../../../src/store/sql-store.js';
 import { clickhouseUrl, kafkaBrokers, uniqueName } from '../../support/services.js';
+import { dropTestResources } from '../../support/cleanup.js';
 
 const ENTRY = join(import.meta.dirname, '../ship/cli-entry.ts');
 const dir = mkdtempSync(join(tmpdir(), 'bw-process-cli-'));
@@ -33,18 +32,7 @@ let store: SqlStore | undefined;
 after(async () => {
   await store?.close();
   for (const s of servers) s.close();
-  if (brokers.length) {
-    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    await admin.deleteTopics({ topics }).catch(() => undefined);
-    await admin.disconnect();
-  }
-  if (chUrl) {
-    const ch = createClient({ url: chUrl });
-    await ch.command({ query: `DROP DATABASE IF EXISTS ${database}` });
-    await ch.close();
-  }
+  await dropTestResources({ brokers, topicPrefix: prefix, clickhouseUrl: chUrl, database });
   rmSync(dir, { recursive: true, force: true });
 });
 
