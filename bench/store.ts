@@ -107,7 +107,8 @@ async function runOne(kind: string, batch: number, total: number): Promise<void>
   else if (kind === 'embedded') driver = await ChdbDriver.open(dir, db);
   else driver = await ServerDriver.open({ url, database: db });
   try {
-    const store = new SqlStore(driver, StoreSchema.parse({ batch_rows: batch, batch_ms: 1000, max_buffered_rows: Math.max(batch * 2, 20_000) }));
+    const maxBuffered = Math.max(batch * 2, 20_000);
+    const store = new SqlStore(driver, StoreSchema.parse({ batch_rows: batch, batch_ms: 1000, max_buffered_rows: maxBuffered }));
     await store.migrate();
     const events = pool();
     const rssBefore = process.memoryUsage().rss;
@@ -115,13 +116,15 @@ async function runOne(kind: string, batch: number, total: number): Promise<void>
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
     const cpu0 = process.cpuUsage();
     const started = performance.now();
-    // Like a consumer: chunks handed over without awaiting each; backpressure (max_buffered_rows) paces it.
+    // Like a consumer: chunks handed over without awaiting each; backpressure (max_buffered_rows)
+    // paces it. The window must exceed a batch, or every batch would wait for batch_ms to seal.
+    const window = Math.ceil(maxBuffered / CHUNK) + 2;
     const pending: Promise<void>[] = [];
     for (let i = 0; i < total; i += CHUNK) {
       const chunk = events.slice(i % POOL, (i % POOL) + Math.min(CHUNK, total - i));
       for (let j = 0; j < chunk.length; j++) chunk[j].event_id = `lb1:bench:${i + j}`;
       pending.push(store.insertEvents(chunk)); // rows are built synchronously: the pool can be reused at once
-      if (pending.length >= 8) await pending.shift();
+      if (pending.length >= window) await pending.shift();
     }
     await Promise.all(pending);
     await store.flush();
