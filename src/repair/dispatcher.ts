@@ -15,6 +15,7 @@ import { executeHook } from './hooks.js';
 import { Redactor } from './redact.js';
 import { resolveTarget, targetLabel, type RepairTarget } from './target.js';
 import type { HealthSignal } from '../stats/poller.js';
+import type { PendingRecovery } from './pending.js';
 
 export interface DispatcherOptions {
   pipeline: Pick<Pipeline, 'name' | 'haproxy' | 'hooks' | 'notify' | 'stats'>;
@@ -101,6 +102,21 @@ export class RepairDispatcher implements AlertDispatcher {
       this.notifier.notify({ kind: event.state, pipeline: this.opts.pipeline.name, alert: event, tried: [...incident.tried], server_status: this.serverStatus(event) });
     }
     this.track(this.runbook(event, incident));
+  }
+
+  /**
+   * After a restart: keeps watching the recovery of incidents repaired before it (the verify
+   * deadline counts from their first repair; already passed: verify fails and escalates now).
+   * They were notified as firing already: a re-reported `firing` does not page again.
+   */
+  restore(pending: PendingRecovery[]): void {
+    for (const p of pending) {
+      const incident = this.incident(p.alert.alert_id);
+      incident.firstAttemptAt ??= p.firstAttemptAt;
+      incident.firstRepairAt ??= p.firstRepairAt;
+      incident.notified.add('firing');
+      this.watchRecovery(p.alert, incident);
+    }
   }
 
   /** Resolves once every running hook, diagnostic and queued notification is done. */

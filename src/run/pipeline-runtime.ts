@@ -11,6 +11,7 @@ import { pipelineParser } from '../ship/parser.js';
 import { Processor } from '../process/processor.js';
 import { BusStateStore, type StateStore } from '../process/state.js';
 import { RepairDispatcher } from '../repair/dispatcher.js';
+import { loadPendingRecoveries } from '../repair/pending.js';
 import { StatsPollers } from '../stats/pollers.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observe/http.js';
 import { log } from '../observe/log.js';
@@ -32,6 +33,8 @@ export interface PipelineRuntimeOptions {
 }
 
 export const DEFAULT_GROUP = 'breakwater-process';
+/** Incidents repaired this long before a restart at most get their recovery deadline back. */
+const PENDING_LOOKBACK_MS = 24 * 3600 * 1000;
 
 /**
  * `breakwater run`: the shipper, the processor (detector + store writes), the repair/notify
@@ -83,6 +86,13 @@ export class PipelineRuntime {
         serverStatus: stats ? (host, backend, server) => stats.latest(host, backend, server) : undefined,
       });
       cleanups.push(() => repair.close());
+      // One process owns every incident: it resumes the recovery deadlines of the last run. (With
+      // Kafka, incidents belong to partition owners, which the dispatcher does not know.)
+      if (kind === 'memory' && pipeline.hooks.verify.enabled) {
+        await loadPendingRecoveries(store, Date.now() - PENDING_LOOKBACK_MS)
+          .then((pending) => repair.restore(pending))
+          .catch((err: Error) => log.warn({ err: err.message }, 'run: cannot reload the pending recovery deadlines'));
+      }
       const dispatcher: AlertDispatcher = opts.onAlert ? narrated(repair, opts.onAlert) : repair;
 
       // Fleet: the compacted state topic. Embedded: a file beside the store, so baselines survive restarts.
