@@ -208,9 +208,15 @@ async function main(): Promise<void> {
       e.source = file;
       e.raw_offset = i * 300;
     });
-    let messages: OutgoingMessage[] = [];
-    rows.push(['  encode: JSON.stringify + key (before)', await measure(() => { messages = events.map((e) => ({ key: eventKey(e), value: JSON.stringify(e) })); })]);
-    rows.push(['  encode: eventJson + key (shipper)', await measure(() => { messages = events.map((e) => ({ key: eventKey(e), value: eventJson(e) })); })]);
+    // As in the shipper: key and value to bytes (what the producer sends), nothing kept afterwards.
+    const encodeAll = (json: (e: HaproxyEvent) => string) => {
+      let bytes = 0;
+      for (const e of events) bytes += Buffer.from(eventKey(e)).length + Buffer.from(json(e)).length;
+      return bytes;
+    };
+    rows.push(['  encode to bytes: JSON.stringify + key (before)', await measure(() => encodeAll((e) => JSON.stringify(e)))]);
+    rows.push(['  encode to bytes: eventJson + key (shipper)', await measure(() => encodeAll(eventJson))]);
+    const messages: OutgoingMessage[] = events.map((e) => ({ key: eventKey(e), value: eventJson(e) }));
     const published: Record<string, Measure> = {};
     for (const client of CLIENTS) {
       published[client] = await publishOnly(messages, client);
