@@ -136,7 +136,7 @@ export const command: Command = {
     });
     if (!args) return EXIT.OK;
     const [sub, ...extra] = args.positionals;
-    if (sub !== 'test') throw new UsageError(sub ? `unknown hooks subcommand '${sub}' (try: hooks test)` : 'hooks: a subcommand is required (hooks test)');
+    if (sub !== 'test') throw new UsageError(sub ? `unknown hooks subcommand '${sub}' (try: hooks test)` : 'a subcommand is required: hooks test');
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
     const { config, backend, server, state } = args.values;
     if (!config) throw new UsageError('-c PIPELINE.yaml is required');
