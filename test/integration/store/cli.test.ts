@@ -10,12 +10,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from '@clickhouse/client';
 import { ChdbDriver } from '../../../src/store/embedded.js';
 import { SqlStore } from '../../../src/store/sql-store.js';
 import { toClickHouseDateTime } from '../../../src/store/params.js';
 import { ALERT_ID, WINDOW, at, fixtureAlerts, fixtureEvents } from '../../unit/store/fixture.js';
 import { clickhouseUrl, uniqueName } from '../../support/services.js';
+import { dropTestResources } from '../../support/cleanup.js';
 
 const ENTRY = join(import.meta.dirname, '../ship/cli-entry.ts');
 const dir = mkdtempSync(join(tmpdir(), 'bw-store-cli-'));
@@ -50,11 +50,7 @@ before(async () => {
 
 after(async () => {
   rmSync(dir, { recursive: true, force: true });
-  if (serverUrl) {
-    const ch = createClient({ url: serverUrl });
-    await ch.command({ query: `DROP DATABASE IF EXISTS ${database}` });
-    await ch.close();
-  }
+  await dropTestResources({ clickhouseUrl: serverUrl, database });
 });
 
 test('migrate: exit 0, "schema up to date" on a migrated store; a fresh directory gets every migration', async () => {
