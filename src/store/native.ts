@@ -198,8 +198,15 @@ const LOW_CARDINALITY_STRING: ColumnCodec = {
     const positions = new Map<string, number>();
     const keys: string[] = [];
     const indexes = new Array<number>(values.length);
+    let last: unknown = {};
+    let lastAt = 0;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
+      // Names repeat row after row (often the very same string): skip the map lookup then.
+      if (v === last) {
+        indexes[i] = lastAt;
+        continue;
+      }
       const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : String(v);
       let at = positions.get(s);
       if (at === undefined) {
@@ -207,7 +214,8 @@ const LOW_CARDINALITY_STRING: ColumnCodec = {
         positions.set(s, at);
         keys.push(s);
       }
-      indexes[i] = at;
+      indexes[i] = lastAt = at;
+      last = v;
     }
     const width = keys.length <= 0x100 ? 0 : keys.length <= 0x10000 ? 1 : 2;
     w.int64(1);
@@ -238,8 +246,9 @@ function array(of: ColumnCodec): ColumnCodec {
       const flat: unknown[] = [];
       for (let i = 0; i < values.length; i++) {
         const v = values[i];
-        if (Array.isArray(v)) for (const x of v) flat.push(x);
-        else if (v !== null && v !== undefined) throw new Error(`not an array: ${typeof v}`);
+        if (Array.isArray(v)) {
+          for (let j = 0; j < v.length; j++) flat.push(v[j]);
+        } else if (v !== null && v !== undefined) throw new Error(`not an array: ${typeof v}`);
         w.int64(flat.length);
       }
       of.write(w, flat);
