@@ -38,7 +38,6 @@ export const command: Command = {
     const [suite, dir, ...extra] = args.positionals;
     if (suite !== 'nab') throw new UsageError(suite ? `unknown benchmark '${suite}' (only "nab")` : 'missing benchmark name (nab)');
     if (!dir || extra.length) throw new UsageError('expected exactly one corpus directory');
-    if (!args.values.out && !args.values.robustness) throw new UsageError('--out RESULTS_DIR is required');
     if (!existsSync(join(dir, 'data'))) {
       process.stderr.write(`breakwater eval: ${dir}/data not found (expected the NAB layout data/<folder>/<file>.csv)\n`);
       return EXIT.NO_INPUT;

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { NAB_DEFAULTS } from '../../../src/nab/novelty.js';
 import { runNab } from '../../../src/nab/evaluate.js';
 import { loadCorpus, robustnessReport, scaled, SENSITIVITY_FACTORS, sensitivity, splitCheck } from '../../../src/nab/robustness.js';
+import { command as evalCommand } from '../../../src/cli/eval.js';
+import { UsageError } from '../../../src/cli/command.js';
 
 const stamp = (i: number) => new Date(Date.UTC(2014, 3, 1) + i * 300_000).toISOString().replace('T', ' ').slice(0, 19);
 
@@ -63,6 +65,24 @@ test('split check: the held-out best bounds both the chosen configuration and th
       assert.ok(r.chosen.length > 0);
     }
     assert.match(robustnessReport(dir, [1]), /\| knob \| value \| all files \| rising files \|[\s\S]*\| seed \| chosen on the training half/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('breakwater eval nab DIR --robustness prints both tables; without it --out stays required', async () => {
+  const dir = toyCorpus();
+  const written: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stdout.write;
+  try {
+    assert.equal(await evalCommand.run(['nab', dir, '--robustness']), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  try {
+    assert.match(written.join(''), /^Sensitivity[\s\S]*\| \(defaults\) \|[\s\S]*^Split check/m);
+    await assert.rejects(evalCommand.run(['nab', dir]), UsageError);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
