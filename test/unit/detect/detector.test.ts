@@ -92,6 +92,24 @@ test('recovery resolves after the hold time, with one incident id', () => {
   assert.ok(resolved.baseline_ratio < 0.005, `baseline ${resolved.baseline_ratio}`);
 });
 
+test('a server flapping within cooldown_s of a resolve does not page again; after the cooldown it does', () => {
+  const d = new Detector(detectorConfig({ resolve_after_s: 20, cooldown_s: 60 }));
+  const random = rng(8);
+  const phase = (fromMs: number, seconds: number, ratio: number) => run(d, traffic({ fromMs, seconds, ...steady(50, ratio), random }));
+  const t1 = T0 + 5 * MIN * 1000;
+  const alerts = [...phase(T0, 5 * MIN, 0.001), ...phase(t1, 20, 1), ...phase(t1 + 20_000, 40, 0.001)];
+  assert.deepEqual(alerts.map((a) => a.state), ['firing', 'resolved']);
+  const resolvedAt = Date.parse(alerts[1].resolved_at!);
+  // A second outage 10-30 s after the resolve: held back by the cooldown.
+  assert.deepEqual([...phase(t1 + 60_000, 20, 1), ...phase(t1 + 80_000, 60, 0.001)], []);
+  // 80 s after the resolve: it pages again.
+  const t5 = t1 + 140_000;
+  assert.ok(t5 - resolvedAt > 60_000);
+  const again = phase(t5, 20, 1).filter((a) => a.state === 'firing');
+  assert.equal(again.length, 1);
+  assert.notEqual(again[0].alert_id, alerts[0].alert_id);
+});
+
 test('one failure in three requests at night does not page', () => {
   const d = new Detector(detectorConfig());
   const alerts = run(d, [
