@@ -26,7 +26,8 @@ restored on restart and on partition reassignment; offsets are committed only af
 are stored and the state saved. Lines the shippers could not parse (haproxy.rejects) are kept
 in the store's rejects table. With stats.enabled, the runtime API of each haproxy.hosts entry
 (or the top-level runtime_socket) is polled into server_status, haproxy.stats and health events;
-with several processors, poll from one of them (--no-stats on the others).
+with several processors, poll from one of them (--no-stats on the others). Repair cooldowns and
+circuit breakers count the hook runs the store holds from before a restart (any processor's).
 
 options:
   -c, --config FILE   pipeline file (required)

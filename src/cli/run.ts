@@ -22,6 +22,7 @@ SIGINT/SIGTERM stop it gracefully: reading stops, acknowledged offsets are check
 detector state is saved, running hooks finish, the store is flushed. Embedded mode is
 at-least-once too: the file checkpoint only moves past lines whose events are stored, and the
 detector state is kept in store.data_dir/detector-state.json, so baselines survive restarts.
+Repair cooldowns and circuit breakers count the hook runs the store recorded before a restart.
 
 options:
   -c, --config FILE  pipeline file (required), e.g. pipelines/haproxy-backend-connection-failures.yaml

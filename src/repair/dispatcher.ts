@@ -16,6 +16,7 @@ import { Redactor } from './redact.js';
 import { resolveTarget, targetLabel, type RepairTarget } from './target.js';
 import type { HealthSignal } from '../stats/poller.js';
 import type { PendingRecovery } from './pending.js';
+import { guardrailWindowMs, loadPastRuns } from './history.js';
 
 export interface DispatcherOptions {
   pipeline: Pick<Pipeline, 'name' | 'haproxy' | 'hooks' | 'notify' | 'stats'>;
@@ -83,6 +84,7 @@ export class RepairDispatcher implements AlertDispatcher {
   private readonly targets = new Map<string, { at: number; target: Promise<RepairTarget> }>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly env: NodeJS.ProcessEnv;
+  private pastRuns: Promise<void> | null = null;
   private closed = false;
 
   constructor(private readonly opts: DispatcherOptions) {
@@ -203,14 +205,37 @@ export class RepairDispatcher implements AlertDispatcher {
       await this.skipUnlistedHost(event, diagnose, applicable);
       return;
     }
+    await this.rememberPastRuns();
     const target = await this.target(event, haproxy);
     if (diagnose) await this.diagnose(event, target, incident, haproxy);
     if (applicable.length) await this.repair(event, target, incident, applicable, haproxy);
   }
 
   /** Cooldowns and rate limits count per backend/server, and per host when the config describes each host. */
-  private guardKey(event: AlertEvent, target: RepairTarget): string {
-    return Object.keys(this.opts.pipeline.haproxy.hosts).length ? `${event.host ?? '-'} ${target.label}` : target.label;
+  private guardKey(host: string | null, label: string): string {
+    return Object.keys(this.opts.pipeline.haproxy.hosts).length ? `${host ?? '-'} ${label}` : label;
+  }
+
+  /**
+   * Before the first guardrail decision: the runs admitted within the longest guardrail window
+   * before this process started (any processor's, from hook_runs) count against cooldowns and
+   * breakers, so a crash-looping or redeployed processor does not repeat a repair at once.
+   * A store that cannot answer is logged and leaves the guardrails to this process's own runs.
+   */
+  private rememberPastRuns(): Promise<void> {
+    const store = this.opts.store;
+    if (!store) return Promise.resolve();
+    this.pastRuns ??= (async () => {
+      const hooks = this.opts.pipeline.hooks;
+      try {
+        const runs = await loadPastRuns(store, Date.now() - guardrailWindowMs(hooks));
+        for (const r of runs) (r.phase === 'repair' ? this.repairGuard : this.diagnosticGuard).remember(r.hook, this.guardKey(r.host, r.target), r.at);
+        if (runs.length) log.info({ runs: runs.length }, 'repair guardrails: earlier runs counted against cooldowns and breakers');
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'repair guardrails: cannot read earlier runs from the store; limits count this process\'s runs only');
+      }
+    })();
+    return this.pastRuns;
   }
 
   private async skipUnlistedHost(event: AlertEvent, diagnose: boolean, applicable: RepairHookConfig[]): Promise<void> {
@@ -228,7 +253,7 @@ export class RepairDispatcher implements AlertDispatcher {
       list.map(async (d) => {
         const startedAt = Date.now();
         const base = { alert_id: event.alert_id, phase: 'diagnostic' as const, hook: d.name, type: d.type, target: target.label, dry_run: false };
-        const admission = this.diagnosticGuard.admit(d.name, this.guardKey(event, target), { cooldownS: cfg.cooldown_s, maxRunsPerHour: cfg.max_runs_per_hour, maxConcurrent: 4 });
+        const admission = this.diagnosticGuard.admit(d.name, this.guardKey(event.host, target.label), { cooldownS: cfg.cooldown_s, maxRunsPerHour: cfg.max_runs_per_hour, maxConcurrent: 4 });
         if (!admission.admitted) {
           await this.recorder.record({ ...base, startedAt, status: 'skipped', reason: admission.reason });
           return;
@@ -266,7 +291,7 @@ export class RepairDispatcher implements AlertDispatcher {
         outcomes.set(hook.name, skipped(hook.name));
         continue;
       }
-      const admission = this.repairGuard.admit(hook.name, this.guardKey(event, target), {
+      const admission = this.repairGuard.admit(hook.name, this.guardKey(event.host, target.label), {
         cooldownS: hook.cooldown_s,
         maxRunsPerHour: hook.max_runs_per_hour,
         maxConcurrent: hook.max_concurrent,

@@ -28,6 +28,19 @@ export class Guardrails {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * Counts a run admitted before this process started (read back from hook_runs), so that its
+   * cooldown and its place in the hourly breaker hold across a restart.
+   */
+  remember(hook: string, target: string, at: number): void {
+    const key = `${hook}\u0000${target}`;
+    if (at > (this.lastRun.get(key) ?? -Infinity)) this.lastRun.set(key, at);
+    if (this.now() - at >= HOUR_MS) return;
+    const runs = this.hourly.get(hook) ?? [];
+    runs.push(at);
+    this.hourly.set(hook, runs);
+  }
+
   admit(hook: string, target: string, limits: Limits): Admission {
     const t = this.now();
     const running = this.running.get(hook) ?? 0;

@@ -262,7 +262,8 @@ test('http hook: signed JSON webhook; verify records time to recover; escalation
     assert.equal(body.target.label, 'app/web1');
     const breakdown = store.runs('diagnostic', 'status_breakdown')[0];
     assert.match(breakdown.output, /503\tSC--\t40\t40/);
-    assert.deepEqual(store.queries[0].params && Object.keys(store.queries[0].params).sort(), ['backend', 'server', 'since']);
+    const breakdownQuery = store.queries.find((q) => q.params && 'backend' in q.params);
+    assert.deepEqual(breakdownQuery?.params && Object.keys(breakdownQuery.params).sort(), ['backend', 'server', 'since']);
     assert.match(store.runs('diagnostic', 'probe_server')[0].output, /no address known/);
 
     const resolved = alertEvent({ alert_id: 'r1', state: 'resolved', resolved_at: '2026-11-21T00:12:00.000Z' });
