@@ -97,6 +97,35 @@ test('a processor restart keeps baselines (state in a compacted Kafka topic)', a
   assert.equal(store.events.size, events.length);
 });
 
+test('offsets are committed at save points only, once the events are stored and the state saved', async () => {
+  const t = await topics();
+  const group = uniqueName('bw_proc');
+  const store = new MemoryStore();
+  const producer = newBus();
+  const bus = newBus();
+  const state = await BusStateStore.open(bus, group, t.state);
+  const p = new Processor({ bus, store, state, detector: { ...detector, state_save_interval_s: 3600 }, groupId: group, eventsTopic: t.events, alertsTopic: t.alerts });
+  const admin = new Kafka({ brokers, logLevel: 0 }).admin();
+  await admin.connect();
+  const committed = async () => {
+    const [{ partitions }] = await admin.fetchOffsets({ groupId: group, topics: [t.events] });
+    return partitions.reduce((sum, x) => sum + Math.max(0, Number(x.offset)), 0);
+  };
+  try {
+    await p.start();
+    const events = ['s1', 's2', 's3', 's4'].flatMap((s, i) => serverTraffic(s, T0, 30, 0.01, 70 + i));
+    await publish(producer, t.events, events);
+    await until(() => p.stats.events === events.length, 60_000, 'all consumed');
+    assert.equal(await committed(), 0, 'nothing committed before a save point');
+    await p.checkpoint();
+    assert.equal(store.events.size, events.length);
+    assert.equal(await committed(), events.length, 'a save point commits everything consumed');
+  } finally {
+    await p.stop();
+    await admin.disconnect();
+  }
+});
+
 test('two processors splitting the partitions raise exactly one alert per incident', async () => {
   const t = await topics();
   const group = uniqueName('bw_proc');
