@@ -63,9 +63,11 @@ test('kill -9 at 5 random moments during ingest: every line arrives; a line arri
   let shipper = spawnShipper(s);
   try {
     await collector.start();
-    const writing = appendSlowly(log, 0, N, 1000, 25);
+    const writing = appendSlowly(log, 0, N, 1000, 60);
     for (let k = 0; k < KILLS; k++) {
-      await sleep(1200 + Math.floor(Math.random() * 1500));
+      // Killed while it ships, not while it starts (a client library's start-up may take seconds).
+      await shipperStarted(shipper);
+      await sleep(300 + Math.floor(Math.random() * 1200));
       shipper.child.kill('SIGKILL');
       await shipper.exited;
       kills.push({ resumedFrom: checkpointedOffset(s.checkpoint, log), size: statSync(log).size });
