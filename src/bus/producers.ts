@@ -40,6 +40,20 @@ export async function kafkajsProducer(kafka: Kafka, config: KafkaConfig): Promis
 export async function platformaticProducer(config: KafkaConfig, brokers: string[], sasl: SASLOptions | undefined): Promise<BatchProducer> {
   const { Producer, ProduceAcks, murmur2 } = await import('@platformatic/kafka');
   let roundRobin = 0;
+  // A shipper sends few distinct keys (host|backend|server): their bytes and partition hash are
+  // computed once, not per message.
+  const keys = new Map<string, Buffer>();
+  const hashes = new WeakMap<Buffer, number>();
+  const keyBytes = (key: string): Buffer => {
+    let bytes = keys.get(key);
+    if (!bytes) {
+      if (keys.size >= 10_000) keys.clear();
+      bytes = Buffer.from(key);
+      hashes.set(bytes, murmur2(bytes) & 0x7fffffff);
+      keys.set(key, bytes);
+    }
+    return bytes;
+  };
   const producer = new Producer({
     clientId: config.client_id,
     bootstrapBrokers: brokers,
@@ -48,7 +62,7 @@ export async function platformaticProducer(config: KafkaConfig, brokers: string[
     compression: config.compression,
     // Kafka's Java client (and kafkajs' default partitioner): keyed messages by murmur2; the
     // producer takes the result modulo the partition count.
-    partitioner: (_message, key) => (key ? murmur2(key) & 0x7fffffff : roundRobin++ & 0x7fffffff),
+    partitioner: (_message, key) => (key ? (hashes.get(key) ?? murmur2(key) & 0x7fffffff) : roundRobin++ & 0x7fffffff),
     autocreateTopics: false,
     timeout: config.request_timeout_ms,
     connectTimeout: config.connection_timeout_ms,
@@ -63,7 +77,7 @@ export async function platformaticProducer(config: KafkaConfig, brokers: string[
       const messages = [];
       for (const b of batches) {
         for (const m of b.messages) {
-          messages.push({ topic: b.topic, key: m.key === null ? undefined : Buffer.from(m.key), value: typeof m.value === 'string' ? Buffer.from(m.value) : m.value });
+          messages.push({ topic: b.topic, key: m.key === null ? undefined : keyBytes(m.key), value: typeof m.value === 'string' ? Buffer.from(m.value) : m.value });
         }
       }
       await producer.send({ messages });
