@@ -5,7 +5,7 @@ import type { Redactor } from './redact.js';
 
 export interface RunRecord {
   alert_id: string | null;
-  phase: 'diagnostic' | 'repair' | 'notify' | 'verify';
+  phase: 'diagnostic' | 'repair' | 'notify' | 'verify' | 'start';
   hook: string;
   type: string;
   target: string;
@@ -46,7 +46,7 @@ export class HookRunRecorder {
       output: this.redactor.redact(r.output ?? ''),
       dry_run: r.dry_run,
     };
-    const level = row.status === 'ok' || row.status === 'dry_run' ? 'info' : 'warn';
+    const level = row.status === 'ok' || row.status === 'dry_run' || row.status === 'started' ? 'info' : 'warn';
     log[level](
       { alert_id: row.alert_id, phase: row.phase, hook: row.hook, type: row.type, target: row.target, status: row.status, reason: row.reason, duration_ms: row.duration_ms },
       `hook ${row.phase} ${row.hook} ${row.status}`,

@@ -9,6 +9,7 @@ import { probeBackend } from './probe.js';
 import { tailMatching } from './log-tail.js';
 import { capText } from './output.js';
 import type { RepairTarget } from './target.js';
+import { withTimeout } from './with-timeout.js';
 
 export interface DiagnosticResult {
   ok: boolean;
@@ -48,16 +49,6 @@ function table(rows: Record<string, unknown>[]): string {
   if (!rows.length) return '(no rows)';
   const cols = Object.keys(rows[0]);
   return [cols.join('\t'), ...rows.map((r) => cols.map((c) => String(r[c] ?? '')).join('\t'))].join('\n');
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-    }),
-  ]);
 }
 
 const haproxyCheck: Diagnostic = {

@@ -8,7 +8,7 @@ import { haproxyForHost, type HaproxyConfig } from '../config/haproxy.js';
 import { log } from '../observe/log.js';
 import { Notifier, buildReceivers } from '../notify/notifier.js';
 import type { Notification, TriedStep } from '../notify/notification.js';
-import { HookRunRecorder } from './audit.js';
+import { HookRunRecorder, type RunRecord } from './audit.js';
 import { Guardrails, evaluationsReason, hookApplies, killSwitchReason } from './guardrails.js';
 import { enabledDiagnostics, runDiagnostic } from './diagnostics.js';
 import { executeHook } from './hooks.js';
@@ -17,6 +17,7 @@ import { resolveTarget, targetLabel, type RepairTarget } from './target.js';
 import type { HealthSignal } from '../stats/poller.js';
 import type { PendingRecovery } from './pending.js';
 import { guardrailWindowMs, loadPastRuns } from './history.js';
+import { withTimeout } from './with-timeout.js';
 
 export interface DispatcherOptions {
   pipeline: Pick<Pipeline, 'name' | 'haproxy' | 'hooks' | 'notify' | 'stats'>;
@@ -52,6 +53,8 @@ interface Incident {
 
 const MAX_INCIDENTS = 10_000;
 const TARGET_CACHE_MS = 60_000;
+/** How long a repair waits for its start row to be stored before it acts anyway. */
+const START_ROW_WAIT_MS = 5_000;
 
 /** Every secret env var the config names: redacted from hook_runs and logs. */
 function secretEnvNames(p: DispatcherOptions['pipeline']): string[] {
@@ -304,6 +307,7 @@ export class RepairDispatcher implements AlertDispatcher {
       }
       let row;
       try {
+        if (!dryRun && hook.type !== 'probe_backend') await this.recordStart({ ...base, startedAt });
         const outcome = await executeHook(hook, { alert: event, target, haproxy, runId, baseDir: this.opts.baseDir, dryRun, env: this.env });
         row = await this.recorder.record({ ...base, startedAt, status: outcome.status, exit_code: outcome.exitCode, reason: outcome.reason, output: outcome.output });
       } finally {
@@ -317,6 +321,18 @@ export class RepairDispatcher implements AlertDispatcher {
       if (row.status !== 'dry_run' && hook.type !== 'probe_backend') incident.firstRepairAt ??= startedAt;
     }
     if (event.state === 'firing') this.watchRecovery(event, incident);
+  }
+
+  /**
+   * A repair that acts is first recorded as started (phase `start`, status `started`), so that a
+   * process dying while the hook runs leaves a row the next process's guardrails count. The
+   * outcome row has the same run_id and replaces it (hook_runs is a ReplacingMergeTree by run_id).
+   * A store that does not make the row durable within START_ROW_WAIT_MS does not stop the repair.
+   */
+  private async recordStart(run: Pick<RunRecord, 'run_id' | 'alert_id' | 'hook' | 'type' | 'target' | 'dry_run' | 'startedAt'>): Promise<void> {
+    await withTimeout(this.recorder.record({ ...run, phase: 'start', status: 'started' }), START_ROW_WAIT_MS, 'start row').catch((err: Error) =>
+      log.warn({ err: err.message, hook: run.hook }, 'repair acts before its start row is stored'),
+    );
   }
 
   /** Sleeps until `delaySeconds` after the alert first arrived; the reason to skip, or null. */

@@ -3,6 +3,7 @@ import type { Store } from '../store/store.js';
 
 /** A diagnostic or repair run a guardrail admitted before this process started (from hook_runs). */
 export interface PastRun {
+  /** A `start` row (a repair whose outcome was never written: the process died) counts as a repair. */
   phase: 'repair' | 'diagnostic';
   hook: string;
   /** "backend/server", as hook_runs.target holds it. */
@@ -16,14 +17,16 @@ export interface PastRun {
 /** More past runs than any sane set of limits admits; the newest are kept. */
 export const MAX_PAST_RUNS = 50_000;
 const HOUR_S = 3600;
+const PHASES = new Set(['repair', 'diagnostic', 'start']);
 
 // Every run a guardrail admitted has a row with a status other than skipped (dry runs included:
-// they pass the guardrails too). Plain SQL that 18.16 runs: toString for times, IN instead of a
+// they pass the guardrails too), and a repair that acts has a `start` row written before it
+// acts, replaced by its outcome (same run_id) or left alone when the process died. Plain SQL that 18.16 runs: toString for times, IN instead of a
 // join. A run_id written twice (retried insert before a merge) is counted once by the caller.
 const RUNS_SQL = `
 SELECT run_id, phase, hook, target, toString(started_at) AS started_text, ifNull(alert_id, '') AS run_alert
 FROM hook_runs
-WHERE phase IN ('repair', 'diagnostic') AND status != 'skipped' AND started_at >= toDateTime({since:UInt32})
+WHERE phase IN ('repair', 'diagnostic', 'start') AND status != 'skipped' AND started_at >= toDateTime({since:UInt32})
 ORDER BY started_at DESC
 LIMIT ${MAX_PAST_RUNS}`;
 
@@ -31,7 +34,7 @@ const HOSTS_SQL = `
 SELECT alert_id, any(host) AS alert_host
 FROM alerts
 WHERE alert_id IN (SELECT assumeNotNull(alert_id) FROM hook_runs
-                   WHERE phase IN ('repair', 'diagnostic') AND status != 'skipped'
+                   WHERE phase IN ('repair', 'diagnostic', 'start') AND status != 'skipped'
                      AND started_at >= toDateTime({since:UInt32}) AND alert_id IS NOT NULL)
 GROUP BY alert_id`;
 
@@ -54,9 +57,9 @@ export async function loadPastRuns(store: Store, sinceMs: number): Promise<PastR
   const runs: PastRun[] = [];
   for (const r of rows) {
     const at = utcMs(String(r.started_text));
-    if ((r.phase !== 'repair' && r.phase !== 'diagnostic') || Number.isNaN(at) || seen.has(r.run_id)) continue;
+    if (!PHASES.has(r.phase) || Number.isNaN(at) || seen.has(r.run_id)) continue;
     seen.add(r.run_id);
-    runs.push({ phase: r.phase, hook: r.hook, target: r.target, host: hosts.get(r.run_alert) || null, at });
+    runs.push({ phase: r.phase === 'diagnostic' ? 'diagnostic' : 'repair', hook: r.hook, target: r.target, host: hosts.get(r.run_alert) || null, at });
   }
   return runs;
 }

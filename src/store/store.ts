@@ -16,12 +16,13 @@ export interface RejectRow {
   raw: string;
 }
 
-export type HookRunStatus = 'ok' | 'failed' | 'timeout' | 'skipped' | 'dry_run' | 'error';
+/** `started`: the `start` row a repair writes before it acts, replaced (same run_id) by its outcome. */
+export type HookRunStatus = 'ok' | 'failed' | 'timeout' | 'skipped' | 'dry_run' | 'error' | 'started';
 
 export interface HookRunRow {
   run_id: string;
   alert_id: string | null;
-  /** "diagnostic" | "repair" | "notify" | "verify". */
+  /** "diagnostic" | "repair" | "notify" | "verify" | "start". */
   phase: string;
   hook: string;
   /** "exec", "http", "probe_backend", "restart_service", "haproxy_runtime", "haproxy_check", … */

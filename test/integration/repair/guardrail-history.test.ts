@@ -55,6 +55,13 @@ async function scenario(store: SqlStore): Promise<void> {
   const before = await lifetime(store, [alert('web1'), alert('web2')]);
   assert.deepEqual([...before.values()].map((r) => r.status), ['ok', 'ok'], 'the first process restarts two servers');
 
+  // Each run wrote a start row before acting; its outcome (same run_id) replaces it.
+  const final = await store.query<{ phase: string; status: string }>(
+    "SELECT phase, status FROM hook_runs FINAL WHERE hook = 'restart' AND has({ids:Array(String)}, ifNull(alert_id, '')) ORDER BY phase",
+    { ids: [...before.keys()] },
+  );
+  assert.deepEqual(final.map((r) => [r.phase, r.status]), [['repair', 'ok'], ['repair', 'ok']]);
+
   const past = await loadPastRuns(store, Date.now() - 3_600_000);
   assert.deepEqual(past.map((r) => [r.phase, r.hook, r.target, r.host]).sort(), [['repair', 'restart', 'app/web1', 'lb1'], ['repair', 'restart', 'app/web2', 'lb1']]);
   assert.ok(past.every((r) => Date.now() - r.at < 60_000 && Date.now() - r.at >= 0), 'started_at read back as UTC');
@@ -68,10 +75,25 @@ async function scenario(store: SqlStore): Promise<void> {
   assert.deepEqual(after.get(third.alert_id), { status: 'skipped', reason: 'circuit open: 2 runs in the last hour (max 2)' });
 }
 
+/** A process died while its restart hook ran: only the start row is stored. */
+async function diedMidRun(store: SqlStore): Promise<void> {
+  const at = new Date(Math.floor(Date.now() / 1000) * 1000 - 30_000).toISOString();
+  const id = uniqueName('died');
+  await store.insertHookRun({
+    run_id: id, alert_id: id, phase: 'start', hook: 'restart', type: 'exec', target: 'app/web7', started_at: at, finished_at: at,
+    duration_ms: 0, status: 'started', exit_code: null, reason: null, output: '', dry_run: false,
+  });
+  await store.flush();
+  const next = alertEvent({ alert_id: `${id}-next`, server: 'web7' });
+  const rows = await lifetime(store, [next]);
+  assert.match(rows.get(next.alert_id)?.reason ?? '', /^cooldown: ran for this target 3\d s ago/);
+}
+
 test('guardrails across a restart on the embedded store (chdb)', async () => {
   const store = await openStore({ dataDir: dir, config: { database: 'guard_history' }, env: {} });
   try {
     await scenario(store);
+    await diedMidRun(store);
   } finally {
     await store.close();
   }
@@ -82,6 +104,7 @@ test('guardrails across a restart on the ClickHouse server', async () => {
   const store = await openStore({ config: { database }, env: { CLICKHOUSE_URL: chUrl } });
   try {
     await scenario(store);
+    await diedMidRun(store);
   } finally {
     await store.close();
   }

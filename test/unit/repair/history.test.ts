@@ -2,13 +2,13 @@
 // against cooldowns and circuit breakers of a new dispatcher.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Guardrails } from '../../../src/repair/guardrails.js';
 import { guardrailWindowMs, loadPastRuns } from '../../../src/repair/history.js';
 import { RepairDispatcher } from '../../../src/repair/dispatcher.js';
-import type { QueryParams } from '../../../src/store/store.js';
+import type { HookRunRow, QueryParams } from '../../../src/store/store.js';
 import { RecordingStore, alertEvent, pipeline } from './fixtures.js';
 
 const limits = { cooldownS: 600, maxRunsPerHour: 3, maxConcurrent: 5 };
@@ -90,7 +90,7 @@ const restartPack = (over: Record<string, unknown> = {}) =>
     ...over,
   });
 
-async function dispatchOnce(store: RecordingStore, p = restartPack(), alert = alertEvent()): Promise<RecordingStore> {
+async function dispatchOnce<S extends RecordingStore>(store: S, p = restartPack(), alert = alertEvent()): Promise<S> {
   const dir = mkdtempSync(join(tmpdir(), 'bw-history-'));
   try {
     const d = new RepairDispatcher({ pipeline: p, baseDir: dir, store, bus: null });
@@ -148,6 +148,74 @@ test('past runs are read once, before the first decision; a store that cannot an
     await d.close();
     assert.equal(store.queries.filter((q) => /run_alert/.test(q.sql)).length, 1);
     assert.deepEqual(store.runs('repair', 'restart').map((r) => r.status), ['dry_run', 'dry_run']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a repair that acts writes a start row before acting; a lone start row (the process died mid-run) holds the cooldown', async () => {
+  const acting = pipeline({
+    hooks: {
+      dry_run: false,
+      diagnostics: { enabled: false },
+      repair: [
+        { name: 'probe', type: 'probe_backend' },
+        { name: 'restart', type: 'exec', argv: [process.execPath, '-e', ''], run_if: 'always' },
+        { name: 'rehearse', type: 'exec', argv: [process.execPath, '-e', ''], dry_run: true },
+      ],
+    },
+    notify: { bus: false },
+  });
+  const store = await dispatchOnce(new HistoryStore([]), acting);
+  const rows = store.hookRuns.filter((r) => r.phase === 'start' || r.phase === 'repair');
+  assert.deepEqual(rows.map((r) => [r.phase, r.hook, r.status]), [
+    ['repair', 'probe', 'failed'],
+    ['start', 'restart', 'started'],
+    ['repair', 'restart', 'ok'],
+    ['repair', 'rehearse', 'dry_run'],
+  ], 'only the hook that acts: not the read-only probe, not a dry run');
+  assert.equal(rows[1].run_id, rows[2].run_id, 'the outcome replaces the start row');
+  assert.equal(rows[1].started_at, rows[2].started_at);
+
+  const died = await dispatchOnce(
+    new HistoryStore([{ run_id: 'r1', phase: 'start', hook: 'restart', target: 'app/web1', started_text: ago(30_000), run_alert: 'x' }]),
+    acting,
+  );
+  assert.match(died.runs('repair', 'restart')[0].reason ?? '', /^cooldown: ran for this target 3\d s ago/);
+});
+
+/** A store that sees whether the hook had acted (its file exists) when each row arrived, or never stores start rows. */
+class WitnessStore extends HistoryStore {
+  actedBefore: Array<[string, boolean]> = [];
+  constructor(
+    private readonly sentinel: string,
+    private readonly hangStartRows = false,
+  ) {
+    super([]);
+  }
+  override async insertHookRun(run: HookRunRow): Promise<void> {
+    this.actedBefore.push([run.phase, existsSync(this.sentinel)]);
+    if (run.phase === 'start' && this.hangStartRows) return new Promise(() => {});
+    return super.insertHookRun(run);
+  }
+}
+
+test('the start row is stored before the hook acts; a store that never stores it delays the repair 5 s, not forever', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bw-history-'));
+  try {
+    const sentinel = join(dir, 'acted');
+    const touching = pipeline({
+      hooks: { dry_run: false, diagnostics: { enabled: false }, repair: [{ name: 'restart', type: 'exec', argv: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(sentinel)}, '')`] }] },
+      notify: { bus: false },
+    });
+    const store = await dispatchOnce(new WitnessStore(sentinel), touching);
+    assert.deepEqual(store.actedBefore, [['start', false], ['repair', true]]);
+
+    rmSync(sentinel);
+    const started = Date.now();
+    const hanging = await dispatchOnce(new WitnessStore(sentinel, true), touching);
+    assert.equal(hanging.runs('repair', 'restart')[0].status, 'ok');
+    assert.ok(Date.now() - started >= 4_900, 'waited for the start row');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

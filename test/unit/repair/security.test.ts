@@ -30,7 +30,7 @@ test('secrets from env never appear in logs or hook_runs, whatever the receivers
     const rows = JSON.parse(child.stdout) as HookRunRow[];
     assert.ok(rows.some((r) => r.hook === 'remote' && r.status === 'failed'), 'the hook receiver failed');
     assert.ok(rows.some((r) => r.hook === 'am' && r.status === 'failed'), 'the webhook was unreachable');
-    const printenv = rows.find((r) => r.hook === 'printenv');
+    const printenv = rows.find((r) => r.phase === 'repair' && r.hook === 'printenv');
     assert.equal(printenv?.status, 'ok');
     assert.match(printenv?.output ?? '', /BACKEND_NAME=app/);
     assert.ok(child.stderr.includes('hook repair remote failed'), 'the log was captured');
