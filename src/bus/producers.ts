@@ -71,7 +71,14 @@ export async function platformaticProducer(config: KafkaConfig, brokers: string[
     ...(config.ssl ? { tls: {} } : {}),
     ...(sasl ? { sasl: { mechanism: sasl.mechanism.toUpperCase() as 'PLAIN', username: saslField(sasl, 'username'), password: saslField(sasl, 'password') } } : {}),
   });
-  await producer.initIdempotentProducer({});
+  const close = () => new Promise<void>((resolve, reject) => producer.close(true, (err) => (err ? reject(err) : resolve())));
+  try {
+    await producer.initIdempotentProducer({});
+  } catch (err) {
+    // Its connections would stay open: KafkaBus retries with a new producer.
+    await close().catch(() => undefined);
+    throw err;
+  }
   return {
     send: async (batches) => {
       const messages = [];
@@ -83,7 +90,7 @@ export async function platformaticProducer(config: KafkaConfig, brokers: string[
       await producer.send({ messages });
     },
     // Forced: after a failed send its connection may be half dead; KafkaBus opens a fresh producer.
-    close: () => new Promise<void>((resolve, reject) => producer.close(true, (err) => (err ? reject(err) : resolve()))),
+    close,
   };
 }
 
