@@ -330,9 +330,10 @@ export class RepairDispatcher implements AlertDispatcher {
    * A store that does not make the row durable within START_ROW_WAIT_MS does not stop the repair.
    */
   private async recordStart(run: Pick<RunRecord, 'run_id' | 'alert_id' | 'hook' | 'type' | 'target' | 'dry_run' | 'startedAt'>): Promise<void> {
-    await withTimeout(this.recorder.record({ ...run, phase: 'start', status: 'started' }), START_ROW_WAIT_MS, 'start row').catch((err: Error) =>
-      log.warn({ err: err.message, hook: run.hook }, 'repair acts before its start row is stored'),
-    );
+    const stored = this.recorder.record({ ...run, phase: 'start', status: 'started' });
+    // Repairs are rare (rate-limited): writing the open batches now beats waiting out store.batch_ms.
+    this.opts.store?.flush().catch((err: Error) => log.warn({ err: err.message }, 'repair: store flush failed'));
+    await withTimeout(stored, START_ROW_WAIT_MS, 'start row').catch((err: Error) => log.warn({ err: err.message, hook: run.hook }, 'repair acts before its start row is stored'));
   }
 
   /** Sleeps until `delaySeconds` after the alert first arrived; the reason to skip, or null. */
