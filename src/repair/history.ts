@@ -21,8 +21,9 @@ const PHASES = new Set(['repair', 'diagnostic', 'start']);
 
 // Every run a guardrail admitted has a row with a status other than skipped (dry runs included:
 // they pass the guardrails too), and a repair that acts has a `start` row written before it
-// acts, replaced by its outcome (same run_id) or left alone when the process died. Plain SQL that 18.16 runs: toString for times, IN instead of a
-// join. A run_id written twice (retried insert before a merge) is counted once by the caller.
+// acts, replaced by its outcome (same run_id) or left alone when the process died. Plain SQL
+// that 18.16 runs: toString for times, IN instead of a join. Without FINAL, a run_id may come
+// twice (start and outcome rows, or a retried insert): the caller counts it once.
 const RUNS_SQL = `
 SELECT run_id, phase, hook, target, toString(started_at) AS started_text, ifNull(alert_id, '') AS run_alert
 FROM hook_runs
