@@ -44,7 +44,9 @@ function readInt(line: string, pos: number, delim: number): number {
 /** Interned termination states: a handful of distinct values, one per line. */
 const states = new Map<number, string>();
 function terminationState(line: string, p: number, n: number): string {
-  let key = n;
+  // 7 bits per character and one for the length (2 or 4): within V8's small integers, so the
+  // Map lookup neither hashes nor allocates a heap number.
+  let key = n === 2 ? 0 : 1;
   for (let i = 0; i < n; i++) {
     const c = line.charCodeAt(p + i);
     if (c < 32 || c > 126) return line.slice(p, p + n);
