@@ -27,6 +27,7 @@ import { KafkaSchema, type KafkaConfig } from '../src/config/bus.js';
 import { SourcesSchema } from '../src/config/sources.js';
 import { Shipper } from '../src/ship/shipper.js';
 import { LineSplitter } from '../src/ship/lines.js';
+import { WorkerEncoder } from '../src/ship/encoder.js';
 import { Registry } from '../src/observe/metrics.js';
 import { TOPICS, type OutgoingMessage } from '../src/bus/bus.js';
 
@@ -77,16 +78,17 @@ async function dropTopics(prefix: string): Promise<void> {
 }
 
 /** Child mode: ship the whole file once with one client; prints {seconds, cpuUs, rssMb}. */
-async function shipOnce(file: string, client: Client): Promise<void> {
+async function shipOnce(file: string, client: Client, encodeThread: boolean): Promise<void> {
   const prefix = `bench_${client}_${Date.now().toString(36)}.`;
   const bus = new KafkaBus(kafkaConfig(prefix, client), env);
   try {
     await bus.ensureTopics([{ name: TOPICS.events }, { name: TOPICS.rejects }]);
     const size = statSync(file).size;
     const shipper = new Shipper({
-      sources: SourcesSchema.parse({ files: [file], start_at: 'beginning', checkpoint_file: `${file}.${client}.cp.json`, host: 'bench' }),
+      sources: SourcesSchema.parse({ files: [file], start_at: 'beginning', checkpoint_file: `${file}.${client}.${encodeThread}.cp.json`, host: 'bench' }),
       bus,
       parse: createParser(),
+      encoder: encodeThread ? new WorkerEncoder({}) : undefined,
       registry: new Registry(),
     });
     const m = await measure(async () => {
@@ -101,8 +103,8 @@ async function shipOnce(file: string, client: Client): Promise<void> {
   }
 }
 
-function shipInChild(file: string, client: Client): Measure & { rssMb: number } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--ship-once', file, client], {
+function shipInChild(file: string, client: Client, encodeThread = false): Measure & { rssMb: number } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--ship-once', file, client, String(encodeThread)], {
     env: { ...process.env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -196,6 +198,9 @@ async function main(): Promise<void> {
       shipped[client] = shipInChild(file, client);
       rows.push([`ship end to end, ${client} (read, parse, encode, Kafka acks=all)`, shipped[client]]);
     }
+    const threaded = CLIENTS[CLIENTS.length - 1];
+    const withThread = shipInChild(file, threaded, true);
+    rows.push([`ship end to end, ${threaded}, sources.encode_thread (CPU: both threads)`, withThread]);
     rows.push(['  read + split lines alone', await measure(() => readAndSplit(file))]);
     const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
     const workerClient = CLIENTS[CLIENTS.length - 1];
@@ -234,18 +239,20 @@ async function main(): Promise<void> {
       lines: LINES,
       compression: COMPRESSION,
       load_average: Number(load.toFixed(2)),
+      [`ship_${threaded}_encode_thread_lines_per_s`]: rate(withThread),
+      [`ship_${threaded}_encode_thread_cpu_us_per_line`]: Number(perLine(withThread).toFixed(2)),
       ...Object.fromEntries(CLIENTS.flatMap((c) => [
         [`ship_${c}_lines_per_s`, rate(shipped[c])],
         [`ship_${c}_cpu_us_per_line`, Number(perLine(shipped[c]).toFixed(2))],
         [`ship_${c}_peak_rss_mb`, Math.round(shipped[c].rssMb)],
         [`publish_${c}_cpu_us_per_line`, Number(perLine(published[c]).toFixed(2))],
       ])),
-      stages: Object.fromEntries(rows.slice(CLIENTS.length).map(([name, m]) => [name.trim().replace(/\W+/g, '_').replace(/_$/, ''), { lines_per_s: rate(m), cpu_us_per_line: Number(perLine(m).toFixed(2)) }])),
+      stages: Object.fromEntries(rows.slice(CLIENTS.length + 1).map(([name, m]) => [name.trim().replace(/\W+/g, '_').replace(/_$/, ''), { lines_per_s: rate(m), cpu_us_per_line: Number(perLine(m).toFixed(2)) }])),
     }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === '--ship-once') await shipOnce(process.argv[3], process.argv[4] as Client);
+if (process.argv[2] === '--ship-once') await shipOnce(process.argv[3], process.argv[4] as Client, process.argv[5] === 'true');
 else await main();

@@ -6,7 +6,8 @@ import { ConfigError } from '../config/errors.js';
 import { TOPICS, type Bus } from '../bus/bus.js';
 import { busKind, openBus } from '../bus/open.js';
 import { Shipper } from '../ship/shipper.js';
-import { pipelineParser } from '../ship/parser.js';
+import { pipelineParser, pipelineParserOptions } from '../ship/parser.js';
+import { WorkerEncoder } from '../ship/encoder.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observe/http.js';
 import { log } from '../observe/log.js';
 
@@ -68,7 +69,8 @@ export const command: Command = {
     void signal.then(() => (stopped = true));
     const bus = await openBus(pipeline.bus);
     let server: ObservabilityServer | null = null;
-    const shipper = new Shipper({ sources: pipeline.sources, bus, parse: pipelineParser(pipeline) });
+    const encoder = pipeline.sources.encode_thread ? new WorkerEncoder(pipelineParserOptions(pipeline)) : undefined;
+    const shipper = new Shipper({ sources: pipeline.sources, bus, parse: pipelineParser(pipeline), encoder });
     try {
       if (pipeline.http.enabled) {
         server = await startObservabilityServer({

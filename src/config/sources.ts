@@ -56,6 +56,10 @@ export const SourcesSchema = z
       .default(32 * 1024 * 1024)
       .describe('Log bytes read but not yet acknowledged by the bus; reading pauses above it (backpressure when the bus is slow or down).'),
     reject_raw_max_bytes: z.number().int().min(64).default(4096).describe('Raw line kept in a reject record, in bytes (longer ones are cut).'),
+    encode_thread: z
+      .boolean()
+      .default(false)
+      .describe('breakwater ship: parse and encode lines on a worker thread, leaving the main thread to read files and talk to Kafka (uses a second core; see the shipping benchmark).'),
   })
   .strict();
 

@@ -3,8 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { TOPICS, type Bus, type OutgoingMessage } from '../bus/bus.js';
-import { eventKey, type ParseResult } from '../haproxy/event.js';
-import { eventJson } from '../haproxy/event-json.js';
+import type { ParseResult } from '../haproxy/event.js';
 import type { SourcesConfig } from '../config/sources.js';
 import { log } from '../observe/log.js';
 import { metrics as defaultRegistry, type Registry } from '../observe/metrics.js';
@@ -12,13 +11,15 @@ import { identify, samePrefix, type FileIdentity } from './identity.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointState, type FileCheckpoint } from './checkpoint.js';
 import { expandGlob, globRegExp, hasWildcard } from './glob.js';
 import { FileTail } from './tail.js';
-import { lineOutcome, type LineContext } from './record.js';
+import { inThreadEncoder, type ChunkContext, type LineEncoder } from './encoder.js';
 import type { Line } from './lines.js';
 
 export interface ShipperOptions {
   sources: SourcesConfig;
   bus: Bus;
   parse(line: string): ParseResult;
+  /** Parses and encodes off the calling thread (WorkerEncoder); default: `parse` on this thread. */
+  encoder?: LineEncoder;
   registry?: Registry;
   /** How long stop() waits for unacknowledged batches before giving up on them. */
   drainTimeoutMs?: number;
@@ -67,12 +68,14 @@ export class Shipper {
   private checkpointDirty = false;
   private lastAckAt = Date.now();
   private readonly unmetrics: () => void;
+  private readonly encoder: LineEncoder;
 
   constructor(private readonly options: ShipperOptions) {
     const s = options.sources;
     this.host = s.host ?? hostname();
     this.checkpointPath = isAbsolute(s.checkpoint_file) ? s.checkpoint_file : resolve(s.checkpoint_file);
     this.buf = Buffer.allocUnsafe(s.read_chunk_bytes);
+    this.encoder = options.encoder ?? inThreadEncoder(options.parse);
     const registry = options.registry ?? defaultRegistry;
     this.m = shipMetrics(registry);
     this.unmetrics = registry.onCollect(() => {
@@ -105,6 +108,7 @@ export class Shipper {
     for (const w of this.watchers.values()) w.close();
     for (const t of this.tails) await t.close();
     this.tails.length = 0;
+    await this.encoder.close();
     this.unmetrics();
   }
 
@@ -206,30 +210,21 @@ export class Shipper {
   private dispatch(t: FileTail, lines: Line[]): void {
     if (lines.length === 0) return;
     const s = this.options.sources;
-    const ctx: LineContext = {
-      parse: this.options.parse,
+    const ctx: ChunkContext = {
       host: this.host,
       source: t.path,
       idPrefix: t.idPrefix,
       rejectRawMaxBytes: s.reject_raw_max_bytes,
       maxLineBytes: s.max_line_bytes,
     };
-    const events: OutgoingMessage[] = [];
-    const rejects: OutgoingMessage[] = [];
-    let read = 0;
-    for (const line of lines) {
-      const outcome = lineOutcome(line, ctx);
-      if (!outcome) continue;
-      read++;
-      if (outcome.event) events.push({ key: eventKey(outcome.event), value: eventJson(outcome.event) });
-      else rejects.push({ key: this.host, value: JSON.stringify(outcome.reject) });
-    }
-    this.m.lines.inc({ file: t.path }, read);
+    // Tracked now, in read order: acknowledgements advance the checkpoint in that order.
     const bytes = lines[lines.length - 1].end - lines[0].offset;
     const entry = t.track(lines[lines.length - 1].end);
     this.inflightBytes += bytes;
-    const done = this.m.sendSeconds.startTimer();
-    void this.send(events, rejects).then(() => {
+    void this.encoded(lines, ctx).then(async ({ events, rejects, read }) => {
+      this.m.lines.inc({ file: ctx.source }, read);
+      const done = this.m.sendSeconds.startTimer();
+      await this.send(events, rejects);
       done();
       this.m.events.inc({}, events.length);
       this.m.rejects.inc({}, rejects.length);
@@ -239,6 +234,18 @@ export class Shipper {
       this.checkpointDirty = true;
       this.wake();
     });
+  }
+
+  /** Encodes a chunk; a failing worker is retried after a backoff (the lines are never dropped). */
+  private async encoded(lines: Line[], ctx: ChunkContext) {
+    for (let backoff = 200; ; backoff = Math.min(backoff * 2, 10_000)) {
+      try {
+        return await this.encoder.encode(lines, ctx);
+      } catch (err) {
+        log.error({ err: (err as Error).message, retry_in_ms: backoff }, 'encoding failed; retrying');
+        await sleep(backoff);
+      }
+    }
   }
 
   /** Publishes until acknowledged. Gives up only when stopping and the bus refuses (closed). */

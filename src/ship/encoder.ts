@@ -1,0 +1,136 @@
+import { Worker } from 'node:worker_threads';
+import type { OutgoingMessage } from '../bus/bus.js';
+import { eventKey, type ParseResult } from '../haproxy/event.js';
+import { eventJson } from '../haproxy/event-json.js';
+import type { ParserOptions } from '../haproxy/parser.js';
+import { lineOutcome, type LineContext } from './record.js';
+import type { Line } from './lines.js';
+
+/** The lines of one read chunk as bus messages. */
+export interface Encoded {
+  events: OutgoingMessage[];
+  rejects: OutgoingMessage[];
+  /** Lines counted as read (blank lines are not). */
+  read: number;
+}
+
+export type ChunkContext = Omit<LineContext, 'parse'>;
+
+/**
+ * Parses and encodes the lines of a chunk: on the calling thread, or on a worker thread
+ * (`sources.encode_thread`) so that the main thread only reads files and talks to Kafka. Results
+ * come back in the order the chunks were given.
+ */
+export interface LineEncoder {
+  encode(lines: Line[], ctx: ChunkContext): Promise<Encoded>;
+  close(): Promise<void>;
+}
+
+export function encodeLines(lines: Line[], ctx: LineContext): Encoded {
+  const events: OutgoingMessage[] = [];
+  const rejects: OutgoingMessage[] = [];
+  let read = 0;
+  for (const line of lines) {
+    const outcome = lineOutcome(line, ctx);
+    if (!outcome) continue;
+    read++;
+    if (outcome.event) events.push({ key: eventKey(outcome.event), value: eventJson(outcome.event) });
+    else rejects.push({ key: ctx.host, value: JSON.stringify(outcome.reject) });
+  }
+  return { events, rejects, read };
+}
+
+export function inThreadEncoder(parse: (line: string) => ParseResult): LineEncoder {
+  return {
+    encode: (lines, ctx) => Promise.resolve(encodeLines(lines, { ...ctx, parse })),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** What crosses to the worker: the chunk's texts '\n'-joined (a line holds no newline). */
+export interface EncodeRequest {
+  texts: string;
+  offsets: number[];
+  ends: number[];
+  truncated: number[];
+  ctx: ChunkContext;
+}
+
+/** What comes back: keys and JSON values '\n'-joined (JSON text holds no raw newline). */
+export interface EncodeReply {
+  keys: string;
+  values: string;
+  rejects: string[];
+  read: number;
+  error?: string;
+}
+
+function split(joined: string): string[] {
+  return joined === '' ? [] : joined.split('\n');
+}
+
+/** Where the worker's code is: compiled next to this file, or (tests, tsx) the TypeScript source. */
+function workerEntry(): URL {
+  const self = import.meta.url;
+  if (!self.endsWith('.ts')) return new URL('./encode-worker.js', self);
+  // Run from source: worker threads do not inherit tsx's loader on Node 20; register it first.
+  const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(new URL('./encode-worker.ts', self).href)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
+}
+
+export class WorkerEncoder implements LineEncoder {
+  private worker!: Worker;
+  private waiting: { resolve(r: EncodeReply): void; reject(e: Error): void }[] = [];
+  private failure: Error | null = null;
+
+  constructor(private readonly parser: ParserOptions) {
+    this.start();
+  }
+
+  /** A worker that died fails what it held (the shipper retries those chunks) and is replaced. */
+  private start(): void {
+    const worker = new Worker(workerEntry(), { workerData: this.parser });
+    const waiting: typeof this.waiting = [];
+    worker.on('message', (reply: EncodeReply) => waiting.shift()?.resolve(reply));
+    const fail = (err: Error) => {
+      if (this.worker === worker) this.failure = err;
+      for (const w of waiting.splice(0)) w.reject(err);
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`encoding worker exited (${code})`)));
+    this.worker = worker;
+    this.waiting = waiting;
+    this.failure = null;
+  }
+
+  async encode(lines: Line[], ctx: ChunkContext): Promise<Encoded> {
+    if (this.failure) {
+      void this.worker.terminate();
+      this.start();
+    }
+    const request: EncodeRequest = {
+      texts: lines.map((l) => l.text).join('\n'),
+      offsets: lines.map((l) => l.offset),
+      ends: lines.map((l) => l.end),
+      truncated: lines.flatMap((l, i) => (l.truncated ? [i] : [])),
+      ctx,
+    };
+    const reply = await new Promise<EncodeReply>((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.worker.postMessage(request);
+    });
+    if (reply.error) throw new Error(`encoding worker: ${reply.error}`);
+    const keys = split(reply.keys);
+    const values = split(reply.values);
+    return {
+      events: keys.map((key, i) => ({ key, value: values[i] })),
+      rejects: reply.rejects.map((value) => ({ key: ctx.host, value })),
+      read: reply.read,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}
