@@ -27,6 +27,8 @@ export function lines(from: number, to: number, garbageEvery = 0): string {
  * SHIP_TEST_KAFKA_CLIENT runs the whole suite with the other client. The collector reads with kafkajs.
  */
 export const SHIPPER_CLIENT = process.env.SHIP_TEST_KAFKA_CLIENT ?? 'kafkajs';
+/** SHIP_TEST_ENCODE_THREAD=1 runs the suite with `sources.encode_thread` (parse + encode on a worker thread). */
+const ENCODE_THREAD = process.env.SHIP_TEST_ENCODE_THREAD === '1';
 
 export interface Setup {
   prefix: string;
@@ -42,7 +44,7 @@ export async function setup(dir: string, files: string[], extra: { sources?: Rec
   const pipeline = join(dir, 'pipeline.yaml');
   const doc = {
     name: 'ship-test',
-    sources: { files, checkpoint_file: checkpoint, start_at: 'beginning', poll_interval_ms: 50, rescan_interval_ms: 200, rotate_wait_ms: 1500, checkpoint_interval_ms: 200, host: 'lb1', ...extra.sources },
+    sources: { files, checkpoint_file: checkpoint, start_at: 'beginning', poll_interval_ms: 50, rescan_interval_ms: 200, rotate_wait_ms: 1500, checkpoint_interval_ms: 200, host: 'lb1', encode_thread: ENCODE_THREAD, ...extra.sources },
     bus: { type: 'kafka', kafka: { topic_prefix: prefix, partitions: 3, linger_ms: 10, retry_max_ms: 2000, client: SHIPPER_CLIENT, ...extra.kafka } },
     http: { port: 0 },
   };

@@ -103,11 +103,12 @@ function checkpointedOffset(checkpoint: string, path: string): number {
   return state.files.find((f) => f.path === path)?.offset ?? 0;
 }
 
-for (const client of ['kafkajs', 'platformatic']) test(`rotation by rename and by copytruncate under load loses no line (and sends none twice), producer ${client}`, async () => {
+// The second variant also parses and encodes on a worker thread (sources.encode_thread).
+for (const client of ['kafkajs', 'platformatic']) test(`rotation by rename and by copytruncate under load loses no line (and sends none twice), producer ${client}${client === 'platformatic' ? ', encode thread' : ''}`, async () => {
   const dir = tempDir();
   const log = join(dir, 'haproxy.log');
   writeFileSync(log, '');
-  const s = await setup(dir, [log], { kafka: { client } });
+  const s = await setup(dir, [log], { kafka: { client }, sources: { encode_thread: client === 'platformatic' } });
   const collector = new Collector(s);
   const shipper = spawnShipper(s);
   try {
