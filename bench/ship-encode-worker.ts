@@ -5,7 +5,6 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { createParser } from '../src/haproxy/parser.js';
-import { eventJson } from '../src/haproxy/event-json.js';
 import { eventKey } from '../src/haproxy/event.js';
 
 const parse = createParser();
@@ -16,7 +15,7 @@ parentPort!.on('message', (chunk: string) => {
     const r = parse(line);
     if (!r.ok) continue;
     keys.push(eventKey(r.event));
-    values.push(eventJson(r.event));
+    values.push(JSON.stringify(r.event));
   }
   parentPort!.postMessage({ keys: keys.join('\n'), values: values.join('\n') });
 });

@@ -4,7 +4,6 @@ import { BatchedWriter } from './batched-writer.js';
 import { inputChunks, STDIN } from './input.js';
 import { LineSplitter, type Line } from '../ship/lines.js';
 import { createParser } from '../haproxy/parser.js';
-import { eventJson } from '../haproxy/event-json.js';
 import type { ParseResult } from '../haproxy/event.js';
 import { SummaryBuilder } from '../analyze/summary.js';
 import { SummaryScan, MAX_LINE_BYTES, TOO_LONG, type RejectReporter } from '../analyze/summary-scan.js';
@@ -104,7 +103,7 @@ class EventSink implements Sink {
     const event = result.event;
     event.raw_offset = line.offset;
     if (this.withSource) event.source = this.source;
-    this.out.write(`{"line":${n},${eventJson(event).slice(1)}\n`);
+    this.out.write(`{"line":${n},${JSON.stringify(event).slice(1)}\n`);
   }
 }
 

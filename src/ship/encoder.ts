@@ -1,7 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { OutgoingMessage } from '../bus/bus.js';
 import { eventKey, type ParseResult } from '../haproxy/event.js';
-import { eventJson } from '../haproxy/event-json.js';
 import type { ParserOptions } from '../haproxy/parser.js';
 import { lineOutcome, type LineContext } from './record.js';
 import type { Line } from './lines.js';
@@ -34,7 +33,7 @@ export function encodeLines(lines: Line[], ctx: LineContext): Encoded {
     const outcome = lineOutcome(line, ctx);
     if (!outcome) continue;
     read++;
-    if (outcome.event) events.push({ key: eventKey(outcome.event), value: eventJson(outcome.event) });
+    if (outcome.event) events.push({ key: eventKey(outcome.event), value: JSON.stringify(outcome.event) });
     else rejects.push({ key: ctx.host, value: JSON.stringify(outcome.reject) });
   }
   return { events, rejects, read };
