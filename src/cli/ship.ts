@@ -5,9 +5,7 @@ import { parseCommandArgs, EXIT } from './command.js';
 import { ConfigError } from '../config/errors.js';
 import { TOPICS, type Bus } from '../bus/bus.js';
 import { busKind, openBus } from '../bus/open.js';
-import { Shipper } from '../ship/shipper.js';
-import { pipelineParser, pipelineParserOptions } from '../ship/parser.js';
-import { WorkerEncoder } from '../ship/encoder.js';
+import { shipperFromPipeline } from '../ship/from-pipeline.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observe/http.js';
 import { log } from '../observe/log.js';
 
@@ -69,8 +67,7 @@ export const command: Command = {
     void signal.then(() => (stopped = true));
     const bus = await openBus(pipeline.bus);
     let server: ObservabilityServer | null = null;
-    const encoder = pipeline.sources.encode_thread ? new WorkerEncoder(pipelineParserOptions(pipeline)) : undefined;
-    const shipper = new Shipper({ sources: pipeline.sources, bus, parse: pipelineParser(pipeline), encoder });
+    const shipper = shipperFromPipeline(pipeline, bus);
     try {
       if (pipeline.http.enabled) {
         server = await startObservabilityServer({

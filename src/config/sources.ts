@@ -59,7 +59,7 @@ export const SourcesSchema = z
     encode_thread: z
       .boolean()
       .default(false)
-      .describe('breakwater ship: parse and encode lines on a worker thread, leaving the main thread to read files and talk to Kafka (uses a second core; see the shipping benchmark).'),
+      .describe('Parse and encode lines on a worker thread (ship and run), leaving the main thread to read files and talk to the bus (uses a second core; see the shipping benchmark).'),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import { busKind, openBus, type BusKind } from '../bus/open.js';
 import { openStore } from '../store/open.js';
 import type { SqlStore } from '../store/sql-store.js';
 import { Shipper } from '../ship/shipper.js';
-import { pipelineParser } from '../ship/parser.js';
+import { shipperFromPipeline } from '../ship/from-pipeline.js';
 import { Processor } from '../process/processor.js';
 import { BusStateStore, type StateStore } from '../process/state.js';
 import { RepairDispatcher } from '../repair/dispatcher.js';
@@ -111,7 +111,7 @@ export class PipelineRuntime {
       stats?.start();
       if (stats) cleanups.push(() => stats.stop());
 
-      const shipper = new Shipper({ sources: pipeline.sources, bus, parse: pipelineParser(pipeline) });
+      const shipper = shipperFromPipeline(pipeline, bus);
       await shipper.start();
       cleanups.push(() => shipper.stop());
 
