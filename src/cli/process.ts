@@ -7,6 +7,7 @@ import { TOPICS } from '../bus/bus.js';
 import { busKind, openBus } from '../bus/open.js';
 import { openStore } from '../store/open.js';
 import { RepairDispatcher } from '../repair/dispatcher.js';
+import { PartitionRecoveries, PENDING_LOOKBACK_MS } from '../repair/pending.js';
 import { RejectsSink } from '../run/rejects-sink.js';
 import { StatsPollers } from '../stats/pollers.js';
 import { Processor } from '../process/processor.js';
@@ -28,6 +29,9 @@ in the store's rejects table. With stats.enabled, the runtime API of each haprox
 (or the top-level runtime_socket) is polled into server_status, haproxy.stats and health events;
 with several processors, poll from one of them (--no-stats on the others). Repair cooldowns and
 circuit breakers count the hook runs the store holds from before a restart (any processor's).
+The recovery deadline of a repaired incident survives restarts and rebalances: the processor that
+is assigned the incident's partition restores it from the store (escalating at once when it passed
+meanwhile) and a revoked one stops watching it, so exactly one processor escalates.
 
 options:
   -c, --config FILE   pipeline file (required)
@@ -73,8 +77,10 @@ export const command: Command = {
     let processor: Processor | null = null;
     try {
       await bus.ensureTopics([{ name: TOPICS.events }, { name: TOPICS.rejects }, { name: TOPICS.alerts }, { name: TOPICS.stats }]);
-      const state: StateStore = busKind(pipeline.bus) === 'kafka' ? await BusStateStore.open(bus, group) : new MemoryStateStore();
-      processor = new Processor({ bus, store, state, detector: pipeline.detector, groupId: group, dispatcher });
+      const kafka = busKind(pipeline.bus) === 'kafka';
+      const state: StateStore = kafka ? await BusStateStore.open(bus, group) : new MemoryStateStore();
+      const partitionListener = kafka && pipeline.hooks.verify.enabled ? new PartitionRecoveries({ store, watcher: dispatcher, lookbackMs: PENDING_LOOKBACK_MS }) : null;
+      processor = new Processor({ bus, store, state, detector: pipeline.detector, groupId: group, dispatcher, partitionListener });
       if (pipeline.http.enabled) {
         server = await startObservabilityServer({ host: pipeline.http.host, port: pipeline.http.port });
       }

@@ -30,6 +30,15 @@ export interface ProcessorOptions {
   alertsTopic?: string;
   /** Wall clock (tests). */
   now?: () => number;
+  /** Told which series this processor gains and loses (the detectors of assigned and revoked partitions). */
+  partitionListener?: PartitionListener | null;
+}
+
+export interface PartitionListener {
+  /** After the assigned partitions' detector state is restored, before their records are processed. */
+  assigned(detectors: Detector[]): Promise<unknown>;
+  /** Before the revoked partitions' detectors are dropped. */
+  revoked(detectors: Detector[]): unknown;
 }
 
 interface PartitionWork {
@@ -72,7 +81,8 @@ interface PartitionWork {
  *    restart replays at most one interval, into the detector only past the saved offset.
  *  - per batch, on a bus that commits after onBatch (the memory bus of embedded mode): each
  *    onBatch resolves after its writes are durable and its changed series saved.
- * onAssigned restores the checkpoints of new partitions; onRevoked saves and drops them.
+ * onAssigned restores the checkpoints of new partitions; onRevoked saves and drops them; both
+ * tell the partitionListener (Kafka mode: the recovery deadlines of those partitions' incidents).
  */
 export class Processor {
   private readonly partitions = new Map<number, PartitionWork>();
@@ -155,6 +165,9 @@ export class Processor {
       log.info({ partition: p, restored, offset: saved?.offset ?? null }, 'processor: partition assigned');
     }
     this.updateGauge();
+    await this.opts.partitionListener
+      ?.assigned(mine.map((p) => this.partitions.get(p)!.detector))
+      .catch((err: Error) => log.error({ err: err.message, partitions: mine }, 'processor: partition listener failed on assignment'));
   }
 
   private async onRevoked(tps: TopicPartition[]): Promise<void> {
@@ -165,6 +178,7 @@ export class Processor {
       // No commit: the group has already moved on (the new owner re-reads from the last commit;
       // its detector skips what this saved state holds, the store dedups).
       await this.savePoint(tp.partition, work, false).catch((err: Error) => log.error({ err: err.message, partition: tp.partition }, 'processor: state not saved on revocation'));
+      this.opts.partitionListener?.revoked([work.detector]);
       this.partitions.delete(tp.partition);
       log.info({ partition: tp.partition }, 'processor: partition revoked');
     }

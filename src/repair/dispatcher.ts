@@ -15,7 +15,7 @@ import { executeHook } from './hooks.js';
 import { Redactor } from './redact.js';
 import { resolveTarget, targetLabel, type RepairTarget } from './target.js';
 import type { HealthSignal } from '../stats/poller.js';
-import type { PendingRecovery } from './pending.js';
+import type { PendingRecovery, RecoveryWatcher } from './pending.js';
 import { guardrailWindowMs, loadPastRuns } from './history.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -49,6 +49,10 @@ interface Incident {
   outcomes: Map<string, string>;
   /** Wakes chains sleeping through a hook's delay_s (on resolve and on close). */
   wake: Set<() => void>;
+  /** The latest lifecycle event (release() selects incidents by their series). */
+  alert: AlertEvent | null;
+  /** Handed over to another processor (partition revoked): its recovery is not watched here. */
+  released: boolean;
 }
 
 const MAX_INCIDENTS = 10_000;
@@ -78,7 +82,7 @@ function secretEnvNames(p: DispatcherOptions['pipeline']): string[] {
  * On a resolved event after a repair, `time_to_recover_ms` is set on the event object passed
  * in before `dispatch` returns, so a caller storing the alert afterwards stores it too.
  */
-export class RepairDispatcher implements AlertDispatcher {
+export class RepairDispatcher implements AlertDispatcher, RecoveryWatcher {
   private readonly recorder: HookRunRecorder;
   private readonly notifier: Notifier;
   private readonly repairGuard: Guardrails;
@@ -101,6 +105,8 @@ export class RepairDispatcher implements AlertDispatcher {
   async dispatch(event: AlertEvent): Promise<void> {
     if (this.closed) return;
     const incident = this.incident(event.alert_id);
+    incident.alert = event;
+    incident.released = false;
     if (event.state === 'resolved') this.onResolved(event, incident);
     if (!incident.notified.has(event.state)) {
       incident.notified.add(event.state);
@@ -117,11 +123,29 @@ export class RepairDispatcher implements AlertDispatcher {
   restore(pending: PendingRecovery[]): void {
     for (const p of pending) {
       const incident = this.incident(p.alert.alert_id);
+      incident.alert ??= p.alert;
+      incident.released = false;
       incident.firstAttemptAt ??= p.firstAttemptAt;
       incident.firstRepairAt ??= p.firstRepairAt;
       incident.notified.add('firing');
       this.watchRecovery(p.alert, incident);
     }
+  }
+
+  /**
+   * Kafka mode, on partition revocation: stops watching the recovery of the open incidents `owns`
+   * selects, without escalating; the partition's next owner restores them from the store.
+   */
+  release(owns: (alert: AlertEvent) => boolean): number {
+    let released = 0;
+    for (const i of this.incidents.values()) {
+      if (i.resolved || i.released || !i.alert || !owns(i.alert)) continue;
+      if (i.deadline) clearTimeout(i.deadline);
+      i.deadline = null;
+      i.released = true;
+      released++;
+    }
+    return released;
   }
 
   /** Resolves once every running hook, diagnostic and queued notification is done. */
@@ -154,7 +178,7 @@ export class RepairDispatcher implements AlertDispatcher {
   private incident(alertId: string): Incident {
     let i = this.incidents.get(alertId);
     if (!i) {
-      i = { tried: [], firstRepairAt: null, firstAttemptAt: null, deadline: null, resolved: false, notified: new Set(), createdAt: Date.now(), outcomes: new Map(), wake: new Set() };
+      i = { tried: [], firstRepairAt: null, firstAttemptAt: null, deadline: null, resolved: false, notified: new Set(), createdAt: Date.now(), outcomes: new Map(), wake: new Set(), alert: null, released: false };
       this.incidents.set(alertId, i);
       if (this.incidents.size > MAX_INCIDENTS) {
         const [oldestId, oldest] = this.incidents.entries().next().value as [string, Incident];
@@ -357,7 +381,7 @@ export class RepairDispatcher implements AlertDispatcher {
 
   private watchRecovery(event: AlertEvent, incident: Incident): void {
     const { verify } = this.opts.pipeline.hooks;
-    if (!verify.enabled || incident.firstAttemptAt === null || incident.deadline || incident.resolved || this.closed) return;
+    if (!verify.enabled || incident.firstAttemptAt === null || incident.deadline || incident.resolved || incident.released || this.closed) return;
     const waitMs = Math.max(0, incident.firstAttemptAt + verify.deadline_s * 1000 - Date.now());
     incident.deadline = setTimeout(() => {
       incident.deadline = null;

@@ -1,5 +1,10 @@
 import type { AlertEvent } from '../detect/alert.js';
 import type { Store } from '../store/store.js';
+import type { Detector } from '../detect/detector.js';
+import { log } from '../observe/log.js';
+
+/** Incidents repaired this long before a restart at most get their recovery deadline back. */
+export const PENDING_LOOKBACK_MS = 24 * 3600 * 1000;
 
 /** A repaired incident that had not resolved (nor been escalated) when the process stopped. */
 export interface PendingRecovery {
@@ -78,4 +83,51 @@ export async function loadPendingRecoveries(store: Store, sinceMs: number): Prom
       firstRepairAt: Number(a.real_repairs) > 0 ? Number(a.first_repair) * 1000 : null,
     };
   });
+}
+
+/** What a partition owner needs from the dispatcher to take over or hand over recovery deadlines. */
+export interface RecoveryWatcher {
+  restore(pending: PendingRecovery[]): void;
+  /** Stops watching (without escalating) the recoveries of the alerts `owns` selects; returns how many. */
+  release(owns: (alert: AlertEvent) => boolean): number;
+}
+
+/**
+ * Whether an alert's series lives in a partition, decided by the detector restored for it: the
+ * bus key (host|backend|server) puts each series in one partition, and that partition's saved
+ * state holds the series from its first save on (an incident is repaired seconds after it fires,
+ * long after the series was first seen).
+ */
+export function partitionHolds(detector: Pick<Detector, 'get' | 'keyOf'>): (alert: AlertEvent) => boolean {
+  return (alert) => detector.get(detector.keyOf(alert)) !== undefined;
+}
+
+/**
+ * Kafka mode: the recovery deadlines of an incident belong to the processor owning its series'
+ * partition. On assignment the pending recoveries of the new partitions' series are restored (a
+ * deadline that passed while nobody owned them escalates at once); on revocation they are
+ * released, so the next owner alone escalates.
+ */
+export class PartitionRecoveries {
+  constructor(private readonly opts: { store: Store; watcher: RecoveryWatcher; lookbackMs: number }) {}
+
+  async assigned(detectors: Array<Pick<Detector, 'get' | 'keyOf'>>): Promise<number> {
+    if (detectors.length === 0) return 0;
+    const holds = detectors.map(partitionHolds);
+    // Hook runs this process recorded before a rebalance handed the partition back must be visible.
+    await this.opts.store.flush();
+    const pending = await loadPendingRecoveries(this.opts.store, Date.now() - this.opts.lookbackMs);
+    const mine = pending.filter((p) => holds.some((h) => h(p.alert)));
+    this.opts.watcher.restore(mine);
+    if (mine.length) log.info({ restored: mine.length, alerts: mine.map((p) => p.alert.alert_id) }, 'repair: recovery deadlines of the assigned partitions restored');
+    return mine.length;
+  }
+
+  revoked(detectors: Array<Pick<Detector, 'get' | 'keyOf'>>): number {
+    if (detectors.length === 0) return 0;
+    const holds = detectors.map(partitionHolds);
+    const released = this.opts.watcher.release((alert) => holds.some((h) => h(alert)));
+    if (released) log.info({ released }, 'repair: open incidents of the revoked partitions handed over');
+    return released;
+  }
 }

@@ -11,7 +11,7 @@ import { shipperFromPipeline } from '../ship/from-pipeline.js';
 import { Processor } from '../process/processor.js';
 import { BusStateStore, type StateStore } from '../process/state.js';
 import { RepairDispatcher } from '../repair/dispatcher.js';
-import { loadPendingRecoveries } from '../repair/pending.js';
+import { loadPendingRecoveries, PartitionRecoveries, PENDING_LOOKBACK_MS } from '../repair/pending.js';
 import { StatsPollers } from '../stats/pollers.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observe/http.js';
 import { log } from '../observe/log.js';
@@ -33,8 +33,6 @@ export interface PipelineRuntimeOptions {
 }
 
 export const DEFAULT_GROUP = 'breakwater-process';
-/** Incidents repaired this long before a restart at most get their recovery deadline back. */
-const PENDING_LOOKBACK_MS = 24 * 3600 * 1000;
 
 /**
  * `breakwater run`: the shipper, the processor (detector + store writes), the repair/notify
@@ -86,8 +84,8 @@ export class PipelineRuntime {
         serverStatus: stats ? (host, backend, server) => stats.latest(host, backend, server) : undefined,
       });
       cleanups.push(() => repair.close());
-      // One process owns every incident: it resumes the recovery deadlines of the last run. (With
-      // Kafka, incidents belong to partition owners, which the dispatcher does not know.)
+      // One process owns every incident: it resumes the recovery deadlines of the last run. With
+      // Kafka, an incident belongs to its partition's owner: the processor restores it on assignment.
       if (kind === 'memory' && pipeline.hooks.verify.enabled) {
         await loadPendingRecoveries(store, Date.now() - PENDING_LOOKBACK_MS)
           .then((pending) => repair.restore(pending))
@@ -98,7 +96,8 @@ export class PipelineRuntime {
       // Fleet: the compacted state topic. Embedded: a file beside the store, so baselines survive restarts.
       const fileState = kind === 'memory' ? await FileStateStore.open(join(opts.dataDir ?? pipeline.store.data_dir, 'detector-state.json')) : null;
       const state: StateStore = fileState ?? (await BusStateStore.open(bus, groupId));
-      const processor = new Processor({ bus, store, state, detector: pipeline.detector, groupId, dispatcher });
+      const partitionListener = kind === 'kafka' && pipeline.hooks.verify.enabled ? new PartitionRecoveries({ store, watcher: repair, lookbackMs: PENDING_LOOKBACK_MS }) : null;
+      const processor = new Processor({ bus, store, state, detector: pipeline.detector, groupId, dispatcher, partitionListener });
       await processor.start();
       cleanups.push(async () => {
         await processor.stop();
