@@ -10,7 +10,7 @@
  * the broker's CPU is not in it): on a shared machine the CPU figure is the one to compare.
  * Env: BENCH_LINES (default 1000000), KAFKA_BROKERS (default 127.0.0.1:19092),
  * BENCH_COMPRESSION (gzip|none, default none: a broker on the same host), BENCH_CLIENTS
- * (default "kafkajs,platformatic"), BENCH_BATCH_BYTES. Prints a table and one JSON line.
+ * (default "kafkajs,platformatic"), BENCH_BATCH_BYTES, BENCH_INFLIGHT_BYTES (sources.max_inflight_bytes). Prints a table and one JSON line.
  */
 import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
@@ -37,6 +37,7 @@ const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const COMPRESSION = (process.env.BENCH_COMPRESSION ?? 'none') as KafkaConfig['compression'];
 const CLIENTS = (process.env.BENCH_CLIENTS ?? 'kafkajs,platformatic').split(',') as Client[];
 const BATCH_BYTES = Number(process.env.BENCH_BATCH_BYTES ?? 0) || undefined;
+const INFLIGHT_BYTES = Number(process.env.BENCH_INFLIGHT_BYTES ?? 0) || undefined;
 const env = { KAFKA_BROKERS: BROKERS.join(',') };
 const kafkaConfig = (prefix: string, client: Client) =>
   KafkaSchema.parse({ topic_prefix: prefix, compression: COMPRESSION, partitions: 6, batch_max_bytes: BATCH_BYTES, client });
@@ -86,7 +87,7 @@ async function shipOnce(file: string, client: Client, encodeThread: boolean): Pr
     await bus.ensureTopics([{ name: TOPICS.events }, { name: TOPICS.rejects }]);
     const size = statSync(file).size;
     const shipper = new Shipper({
-      sources: SourcesSchema.parse({ files: [file], start_at: 'beginning', checkpoint_file: `${file}.${client}.${encodeThread}.cp.json`, host: 'bench' }),
+      sources: SourcesSchema.parse({ files: [file], start_at: 'beginning', checkpoint_file: `${file}.${client}.${encodeThread}.cp.json`, host: 'bench', max_inflight_bytes: INFLIGHT_BYTES }),
       bus,
       parse: createParser(),
       encoder: encodeThread ? new WorkerEncoder({}) : undefined,
