@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HaproxyLab } from '../support/haproxy-lab.js';
+import { assertFailuresAroundAlert } from '../support/lab/incident-queries.js';
 import { labPipeline } from '../support/lab/pipeline.js';
 import { PipelineRuntime } from '../../src/run/pipeline-runtime.js';
 import { loadSavedQuery, resolveParams } from '../../src/store/saved-queries.js';
@@ -103,8 +104,7 @@ test('kill one backend server: alert for exactly it within 5 s, diagnostics, res
   };
   const top = await query('top_failing_servers', {});
   assert.equal(top[0]?.server, 'app2', JSON.stringify(top));
-  const around = await query('termination_around_alert', { alert_id: firing.alert_id });
-  assert.ok(around.some((r) => r.phase === 'during' && r.termination_state === 'SC' && Number(r.conn_failures) > 0), JSON.stringify(around));
+  await assertFailuresAroundAlert(store, firing);
   const timeline = await query('incident_timeline', { alert_id: firing.alert_id });
   assert.ok(timeline.some((r) => r.what === 'hook:repair' && String(r.name).startsWith('restart_backend') && r.status === 'ok'), JSON.stringify(timeline));
 });

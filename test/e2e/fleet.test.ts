@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { HaproxyLab } from '../support/haproxy-lab.js';
+import { assertFailuresAroundAlert } from '../support/lab/incident-queries.js';
 import { labHostTarget, labPipeline } from '../support/lab/pipeline.js';
 import { clickhouseUrl, kafkaBrokers, uniqueName } from '../support/services.js';
 import { dropTestResources } from '../support/cleanup.js';
@@ -205,6 +206,5 @@ test('fleet: ship → Kafka → two processors → ClickHouse server; kill one b
   };
   const top = await query('top_failing_servers', {});
   assert.equal(top[0]?.server, 'app2', JSON.stringify(top));
-  const around = await query('termination_around_alert', { alert_id: firing.alert_id });
-  assert.ok(around.some((r) => r.phase === 'during' && r.termination_state === 'SC' && Number(r.conn_failures) > 0), JSON.stringify(around));
+  await assertFailuresAroundAlert(s, firing);
 });
