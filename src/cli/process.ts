@@ -84,9 +84,11 @@ export const command: Command = {
       if (pipeline.http.enabled) {
         server = await startObservabilityServer({ host: pipeline.http.host, port: pipeline.http.port });
       }
+      // The pollers first: they need no consumer group, and joining one can take seconds while
+      // other processors rebalance.
+      stats?.start();
       await processor.start();
       await rejects.start();
-      stats?.start();
       log.info({ group, pipeline: pipeline.name, stats_pollers: stats?.size ?? 0 }, 'processor started');
       const sig = await signal;
       log.info({ signal: sig, ...processor.stats }, 'stopping processor');

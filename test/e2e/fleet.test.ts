@@ -196,8 +196,12 @@ test('fleet: ship → Kafka → two processors → ClickHouse server; kill one b
   assert.match(output('recent_log_lines'), /fleet-lb2 haproxy\[\d+\]: .*be_app\/app2/, 'log tail of lb2');
   assert.ok((await count("SELECT count() AS n FROM haproxy_events WHERE host = 'fleet-lb2' AND server = 'app2' AND conn_failure = 1")) >= 1);
   assert.ok((await count("SELECT count() AS n FROM haproxy_events WHERE host = 'fleet-lb1'")) > 100, 'lb1 shipped too');
-  const polled = await s.query<{ host: string }>("SELECT DISTINCT host FROM server_status WHERE server = 'app2' ORDER BY host");
-  assert.deepEqual(polled.map((r) => r.host), ['fleet-lb1', 'fleet-lb2'], 'one processor polled both runtime APIs');
+  // Polls are stored in batches of their own: wait for both hosts (the until() error shows the processors' logs).
+  const polled = await until('server_status rows of both load balancers', 15_000, async () => {
+    const hosts = (await s.query<{ host: string }>("SELECT DISTINCT host FROM server_status WHERE server = 'app2' ORDER BY host")).map((r) => r.host);
+    return hosts.length === 2 ? hosts : undefined;
+  });
+  assert.deepEqual(polled, ['fleet-lb1', 'fleet-lb2'], 'one processor polled both runtime APIs');
 
   const query = async (name: string, params: Record<string, string>) => {
     const q = loadSavedQuery(name);
