@@ -35,6 +35,14 @@ const sentMessages = metrics.counter('breakwater_bus_messages_sent_total', 'Mess
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+const TRANSIENT_KAFKAJS_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSTimeout']);
+
+/** kafkajs marks protocol errors it would retry (unknown topic or partition, no leader yet…); connection trouble is transient too. */
+export function isTransientKafkaError(err: unknown): boolean {
+  const e = err as { name?: string; retriable?: boolean };
+  return e.retriable === true || TRANSIENT_KAFKAJS_ERRORS.has(e.name ?? '');
+}
+
 interface Pending {
   topic: string;
   messages: OutgoingMessage[];
@@ -111,7 +119,18 @@ export class KafkaBus implements Bus {
   }
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
-    await this.createMissingTopics(specs);
+    // A broker that is down or still electing leaders, or another process creating the same
+    // topics at the same moment (two processors starting together), is waited out, not fatal.
+    for (let attempt = 1, delay = this.config.retry_initial_ms; ; attempt++, delay = Math.min(delay * 2, this.config.retry_max_ms)) {
+      try {
+        await this.createMissingTopics(specs);
+        break;
+      } catch (err) {
+        if (!isTransientKafkaError(err)) throw err;
+        log.warn({ err: (err as Error).message, attempt, retry_in_ms: delay }, 'bus: Kafka topics not ready; retrying');
+        await sleep(delay);
+      }
+    }
     // @platformatic/kafka's first request blocks the event loop for up to a second (it sets itself
     // up): pay that at startup, before a shipper tails files, not mid-stream where the stall could
     // hide a rotation.

@@ -95,3 +95,18 @@ test('both producer clients: every message once, acks=all, and a key lands on th
   const unkeyed = got.filter((r) => r.key === null && JSON.parse(r.value.toString()).c === 1);
   assert.ok(new Set(unkeyed.map((r) => r.partition)).size > 1, 'messages without a key are spread');
 });
+
+test('processes starting together create the same topics at once: every ensureTopics succeeds and the topics are usable', async () => {
+  for (let round = 0; round < 3; round++) {
+    const prefix = `${uniqueName('bw_race')}.`;
+    const topics = ['haproxy.events', 'haproxy.rejects', 'breakwater.alerts', 'haproxy.stats'];
+    created.push(...topics.map((t) => prefix + t));
+    const buses = Array.from({ length: 4 }, () => new KafkaBus(KafkaSchema.parse({ partitions: 4, linger_ms: 5, topic_prefix: prefix }), env));
+    try {
+      await Promise.all(buses.map((b) => b.ensureTopics(topics.map((name) => ({ name })))));
+      await Promise.all(buses.map((b, i) => b.publish('haproxy.events', [{ key: `k${i}`, value: `v${i}` }])));
+    } finally {
+      await Promise.all(buses.map((b) => b.close()));
+    }
+  }
+});
