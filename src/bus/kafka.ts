@@ -6,6 +6,7 @@ import { kafkajsProducer, platformaticProducer, type BatchProducer, type TopicBa
 import { ConfigError } from '../config/errors.js';
 import { log } from '../observe/log.js';
 import { metrics } from '../observe/metrics.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The fleet bus: Kafka through kafkajs.
@@ -33,7 +34,6 @@ const sendSeconds = metrics.histogram('breakwater_bus_send_seconds', 'Time from 
 const sendErrors = metrics.counter('breakwater_bus_send_errors_total', 'Failed Kafka sends (each retried until it succeeds).', ['bus']);
 const sentMessages = metrics.counter('breakwater_bus_messages_sent_total', 'Messages acknowledged by the bus, by topic.', ['topic']);
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const TRANSIENT_KAFKAJS_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSTimeout']);
 

@@ -1,5 +1,6 @@
 import type { Bus, BusRecord, ConsumeOptions, OutgoingMessage, Subscription, TopicPartition, TopicSpec } from './bus.js';
 import { log } from '../observe/log.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The in-process bus of embedded mode. Same semantics as the Kafka bus, scaled down: topics
@@ -183,7 +184,6 @@ class Group {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class MemoryBus implements Bus {
   private readonly topics = new Map<string, Topic>();

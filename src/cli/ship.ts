@@ -8,6 +8,7 @@ import { busKind, openBus } from '../bus/open.js';
 import { shipperFromPipeline } from '../ship/from-pipeline.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observe/http.js';
 import { log } from '../observe/log.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const help = `usage: breakwater ship -c PIPELINE.yaml [--checkpoint FILE] [--port N]
 
@@ -28,7 +29,6 @@ options:
 
 exit status: 0 after a clean stop, 78 for configuration errors (the message names the field).`;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Creates the topics, retrying while Kafka is unreachable (not a configuration error). */
 async function ensureTopics(bus: Bus, stopped: () => boolean): Promise<void> {

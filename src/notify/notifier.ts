@@ -6,6 +6,7 @@ import { alertmanagerPayload } from './alertmanager.js';
 import { slackMessage } from './slack.js';
 import { postJson, type PostResult } from './post.js';
 import type { Notification } from './notification.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One destination of notifications. */
 export interface Receiver {
@@ -15,7 +16,6 @@ export interface Receiver {
   send(n: Notification): Promise<PostResult>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function buildReceivers(config: NotifyConfig, bus: Bus | null, env: NodeJS.ProcessEnv = process.env): Receiver[] {
   const post = { timeoutMs: config.timeout_ms, retries: config.retries, backoffMs: config.backoff_ms };

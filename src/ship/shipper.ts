@@ -13,6 +13,7 @@ import { expandGlob, globRegExp, hasWildcard } from './glob.js';
 import { FileTail } from './tail.js';
 import { inThreadEncoder, type ChunkContext, type LineEncoder } from './encoder.js';
 import type { Line } from './lines.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ShipperOptions {
   sources: SourcesConfig;
@@ -25,7 +26,6 @@ export interface ShipperOptions {
   drainTimeoutMs?: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|zip)$/;
 
 function shipMetrics(registry: Registry) {
