@@ -5,6 +5,7 @@
  * 5xx, 502 `SH`, 504 `sH`, client aborts, bad requests). Deterministic for a given seed.
  */
 
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { seededRandom as rng } from '../src/demo/random.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -161,5 +162,23 @@ export function* generateHttpLogLines(count: number, options: GenerateOptions = 
     const backendServer = badReq ? `${b.frontend.replace('~', '')}/<NOSRV>` : `${b.name}/${o.server ?? '<NOSRV>'}`;
     yield `${syslogPrefix} ${host} haproxy[${pid}]: ${client} [${acceptSecond}.${pad3(t % 1000)}] ${b.frontend} ${backendServer} ` +
       `${o.timers} ${o.status} ${o.bytes} - - ${o.state} ${conns} 0/0 "${request}"`;
+  }
+}
+
+/** Writes `count` generated httplog lines to `path`, 10 k lines per write. */
+export function writeHttpLogFile(path: string, count: number, options: GenerateOptions = {}): void {
+  const fd = openSync(path, 'w');
+  try {
+    let batch: string[] = [];
+    for (const line of generateHttpLogLines(count, options)) {
+      batch.push(line);
+      if (batch.length === 10_000) {
+        writeSync(fd, batch.join('\n') + '\n');
+        batch = [];
+      }
+    }
+    if (batch.length > 0) writeSync(fd, batch.join('\n') + '\n');
+  } finally {
+    closeSync(fd);
   }
 }

@@ -17,13 +17,13 @@
  * BENCH_PAIRS (default 7), BENCH_FILE (reuse a log file instead of generating one).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParser } from '../src/haproxy/parser.js';
 import { SummaryBuilder } from '../src/analyze/summary.js';
 import { SummaryScan } from '../src/analyze/summary-scan.js';
-import { generateHttpLogLines } from './gen-lines.js';
+import { writeHttpLogFile } from './gen-lines.js';
 import { regexParse } from './regex-baseline.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -33,19 +33,6 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 7);
 /** Lines per pass of the callgrind counts (callgrind runs some 50 times slower). */
 const COUNT_LINES = 20_000;
 
-function generate(path: string, count: number): void {
-  const fd = openSync(path, 'w');
-  let batch: string[] = [];
-  for (const line of generateHttpLogLines(count)) {
-    batch.push(line);
-    if (batch.length === 10_000) {
-      writeSync(fd, batch.join('\n') + '\n');
-      batch = [];
-    }
-  }
-  if (batch.length > 0) writeSync(fd, batch.join('\n') + '\n');
-  closeSync(fd);
-}
 
 /** The lines of `text`, each decoded on its own (no slices of one big string). */
 function decodeLines(text: Buffer, max = Infinity): string[] {
@@ -158,7 +145,7 @@ function main(): void {
     const file = process.env.BENCH_FILE ?? join(dir, 'haproxy.log');
     if (process.env.BENCH_FILE === undefined) {
       process.stderr.write(`generating ${LINES} lines …\n`);
-      generate(file, LINES);
+      writeHttpLogFile(file, LINES);
     }
     const bytes = statSync(file).size;
     const text = readFileSync(file);

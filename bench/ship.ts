@@ -14,11 +14,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { generateHttpLogLines } from './gen-lines.js';
+import { writeHttpLogFile } from './gen-lines.js';
 import { createParser } from '../src/haproxy/parser.js';
 import { eventKey, type HaproxyEvent } from '../src/haproxy/event.js';
 import { KafkaBus } from '../src/bus/kafka.js';
@@ -58,19 +58,6 @@ async function measure(fn: () => unknown): Promise<Measure> {
   return { seconds: (performance.now() - t) / 1000, cpuUs: used.user + used.system };
 }
 
-function generate(file: string): void {
-  const fd = openSync(file, 'w');
-  let batch: string[] = [];
-  for (const line of generateHttpLogLines(LINES)) {
-    batch.push(line);
-    if (batch.length === 10_000) {
-      writeSync(fd, batch.join('\n') + '\n');
-      batch = [];
-    }
-  }
-  if (batch.length) writeSync(fd, batch.join('\n') + '\n');
-  closeSync(fd);
-}
 
 async function dropTopics(prefix: string): Promise<void> {
   const admin = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
@@ -191,7 +178,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bw-bench-ship-'));
   const file = join(dir, 'haproxy.log');
   try {
-    generate(file);
+    writeHttpLogFile(file, LINES);
     const bytes = statSync(file).size;
     const load = loadavg()[0];
     const rows: [string, Measure][] = [];
