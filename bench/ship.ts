@@ -3,8 +3,8 @@
  * idempotent producer) through the real shipper, once per producer client (kafkajs and
  * @platformatic/kafka, each in a child process of its own so CPU and peak RSS are its own). Then
  * where the time goes, each stage alone on the same lines: read + split, parse, event JSON
- * encoding (JSON.stringify) and each client publishing pre-encoded messages; and the
- * second core: parse + encode in a worker thread while the main thread publishes.
+ * encoding (JSON.stringify) and each client publishing pre-encoded messages. The second core is
+ * measured through the shipper itself (sources.encode_thread, its WorkerEncoder).
  *
  * Every row gives wall-clock lines/s AND CPU microseconds per line of this process (user+system;
  * the broker's CPU is not in it): on a shared machine the CPU figure is the one to compare.
@@ -13,7 +13,6 @@
  * (default "kafkajs,platformatic"), BENCH_BATCH_BYTES, BENCH_INFLIGHT_BYTES (sources.max_inflight_bytes). Prints a table and one JSON line.
  */
 import { execFileSync } from 'node:child_process';
-import { Worker } from 'node:worker_threads';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,45 +133,6 @@ async function publishOnly(messages: OutgoingMessage[], client: Client): Promise
   }
 }
 
-/**
- * The second core: parse + encode in a worker thread (bench/ship-encode-worker.ts, loaded through
- * tsx), publishing on the main thread, chunks of 1000 lines, at most 8 chunks ahead. The CPU figure
- * is the whole process (both threads).
- */
-async function workerPipeline(lines: string[], client: Client): Promise<Measure> {
-  const prefix = `bench_worker_${client}_${Date.now().toString(36)}.`;
-  const bus = new KafkaBus(kafkaConfig(prefix, client), env);
-  await bus.ensureTopics([{ name: TOPICS.events }]);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(new URL('./ship-encode-worker.ts', import.meta.url).href)});`;
-  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
-  try {
-    return await measure(async () => {
-      const answers: ((m: { keys: string; values: string }) => void)[] = [];
-      worker.on('message', (m: { keys: string; values: string }) => answers.shift()!(m));
-      const sends: Promise<void>[] = [];
-      const encoded: Promise<void>[] = [];
-      for (let i = 0; i < lines.length; i += 1000) {
-        if (encoded.length >= 8) await encoded.shift();
-        encoded.push(new Promise<void>((resolve) => {
-          answers.push(({ keys, values }) => {
-            const k = keys.split('\n');
-            const v = values.split('\n');
-            sends.push(bus.publish(TOPICS.events, k.map((key, j) => ({ key, value: v[j] }))));
-            resolve();
-          });
-        }));
-        worker.postMessage(lines.slice(i, i + 1000).join('\n'));
-      }
-      await Promise.all(encoded);
-      await Promise.all(sends);
-    });
-  } finally {
-    await worker.terminate();
-    await bus.close();
-    await dropTopics(prefix);
-  }
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bw-bench-ship-'));
@@ -192,8 +152,6 @@ async function main(): Promise<void> {
     rows.push([`ship end to end, ${threaded}, sources.encode_thread (CPU: both threads)`, withThread]);
     rows.push(['  read + split lines alone', await measure(() => readAndSplit(file))]);
     const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-    const workerClient = CLIENTS[CLIENTS.length - 1];
-    rows.push([`parse + encode in a worker thread, publish on main (${workerClient})`, await workerPipeline(lines, workerClient)]);
     const parse = createParser();
     const events: HaproxyEvent[] = [];
     rows.push(['  parse alone', await measure(() => lines.forEach((l) => { const r = parse(l); if (r.ok) events.push(r.event); }))]);
