@@ -13,7 +13,7 @@
  * (default "kafkajs,platformatic"), BENCH_BATCH_BYTES, BENCH_INFLIGHT_BYTES (sources.max_inflight_bytes). Prints a table and one JSON line.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -65,6 +65,39 @@ async function dropTopics(prefix: string): Promise<void> {
   await admin.disconnect();
 }
 
+/** CPU microseconds (user+system) per thread of this process, by thread id (Linux /proc). */
+function threadCpu(): Map<string, number> {
+  const ticks = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks.set(tid, (Number(fields[11]) + Number(fields[12])) * 10_000);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ticks;
+}
+
+/** Per-thread CPU: the main thread, the encoding worker threads (started in between), the rest (GC, libuv, V8). */
+interface ThreadSplit {
+  mainUs: number;
+  workerUs: number;
+  otherUs: number;
+}
+
+function splitThreads(before: Map<string, number>, workers: Set<string>, after: Map<string, number>): ThreadSplit {
+  const split = { mainUs: 0, workerUs: 0, otherUs: 0 };
+  for (const [tid, us] of after) {
+    const used = us - (before.get(tid) ?? 0);
+    if (tid === String(process.pid)) split.mainUs += used;
+    else if (workers.has(tid)) split.workerUs += used;
+    else split.otherUs += used;
+  }
+  return split;
+}
+
 /** Child mode: ship the whole file once with one client; prints {seconds, cpuUs, rssMb}. */
 async function shipOnce(file: string, client: Client, encodeThread: boolean): Promise<void> {
   const prefix = `bench_${client}_${Date.now().toString(36)}.`;
@@ -72,20 +105,26 @@ async function shipOnce(file: string, client: Client, encodeThread: boolean): Pr
   try {
     await bus.ensureTopics([{ name: TOPICS.events }, { name: TOPICS.rejects }]);
     const size = statSync(file).size;
+    const beforeEncoder = threadCpu();
+    const encoder = encodeThread ? new WorkerEncoder({}) : undefined;
+    await new Promise((r) => setTimeout(r, 200));
+    const workers = new Set([...threadCpu().keys()].filter((tid) => !beforeEncoder.has(tid)));
     const shipper = new Shipper({
       sources: SourcesSchema.parse({ files: [file], start_at: 'beginning', checkpoint_file: `${file}.${client}.${encodeThread}.cp.json`, host: 'bench', max_inflight_bytes: INFLIGHT_BYTES }),
       bus,
       parse: createParser(),
-      encoder: encodeThread ? new WorkerEncoder({}) : undefined,
+      encoder,
       registry: new Registry(),
     });
+    const threadsBefore = threadCpu();
     const m = await measure(async () => {
       await shipper.start();
       while (shipper.files[0]?.acked !== size) await new Promise((r) => setTimeout(r, 5));
     });
+    const threads = splitThreads(threadsBefore, workers, threadCpu());
     await shipper.stop();
     await bus.close();
-    process.stdout.write(JSON.stringify({ ...m, rssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+    process.stdout.write(JSON.stringify({ ...m, threads, rssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
   } finally {
     await dropTopics(prefix);
   }

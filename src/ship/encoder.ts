@@ -4,6 +4,7 @@ import { eventKey, type ParseResult } from '../haproxy/event.js';
 import type { ParserOptions } from '../haproxy/parser.js';
 import { lineOutcome, type LineContext } from './record.js';
 import type { Line } from './lines.js';
+import { unpackEvents, type PackedEvents } from './packed-events.js';
 
 /** The lines of one read chunk as bus messages. */
 export interface Encoded {
@@ -55,17 +56,12 @@ export interface EncodeRequest {
   ctx: ChunkContext;
 }
 
-/** What comes back: keys and JSON values '\n'-joined (JSON text holds no raw newline). */
+/** What comes back: the events packed (transferred buffers), the rejects' JSON (rare). */
 export interface EncodeReply {
-  keys: string;
-  values: string;
+  events: PackedEvents | null;
   rejects: string[];
   read: number;
   error?: string;
-}
-
-function split(joined: string): string[] {
-  return joined === '' ? [] : joined.split('\n');
 }
 
 /** Where the worker's code is: compiled next to this file, or (tests, tsx) the TypeScript source. */
@@ -81,6 +77,8 @@ export class WorkerEncoder implements LineEncoder {
   private worker!: Worker;
   private waiting: { resolve(r: EncodeReply): void; reject(e: Error): void }[] = [];
   private failure: Error | null = null;
+  /** The worker's key table, rebuilt from each reply (see PackedEvents). */
+  private keys: string[] = [];
 
   constructor(private readonly parser: ParserOptions) {
     this.start();
@@ -100,6 +98,7 @@ export class WorkerEncoder implements LineEncoder {
     this.worker = worker;
     this.waiting = waiting;
     this.failure = null;
+    this.keys = [];
   }
 
   async encode(lines: Line[], ctx: ChunkContext): Promise<Encoded> {
@@ -118,11 +117,9 @@ export class WorkerEncoder implements LineEncoder {
       this.waiting.push({ resolve, reject });
       this.worker.postMessage(request);
     });
-    if (reply.error) throw new Error(`encoding worker: ${reply.error}`);
-    const keys = split(reply.keys);
-    const values = split(reply.values);
+    if (reply.error || !reply.events) throw new Error(`encoding worker: ${reply.error}`);
     return {
-      events: keys.map((key, i) => ({ key, value: values[i] })),
+      events: unpackEvents(reply.events, this.keys),
       rejects: reply.rejects.map((value) => ({ key: ctx.host, value })),
       read: reply.read,
     };
