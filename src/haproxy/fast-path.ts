@@ -1,7 +1,7 @@
 import type { HaproxyEvent, HttpTimers, TcpTimers } from './event.js';
 import type { BodyContext } from './log-format.js';
 import { isTruncatedTail } from './log-format.js';
-import { ipText, portAt, splitCaptures, splitRequest, type RequestParts } from './fields.js';
+import { ipText, portAt, splitCaptures, splitRequestAt, type RequestParts } from './fields.js';
 
 /**
  * Hand-tuned reader for the two formats almost every HAProxy box logs: `option httplog` and
@@ -66,7 +66,9 @@ export function fastRequestLine(line: string, pos: number, ev: HaproxyEvent, ctx
   // client ip:port, split on the last colon
   let sp = line.indexOf(' ', pos);
   if (sp < 0) return 'not an httplog/tcplog line';
-  const colon = line.lastIndexOf(':', sp - 1);
+  // The port is a few characters: a backward loop is cheaper than lastIndexOf (a runtime call).
+  let colon = sp - 1;
+  while (colon >= pos && line.charCodeAt(colon) !== 58) colon--;
   if (colon < pos) return 'expected "address:port" at column ' + (pos + 1);
   const port = portAt(line, colon + 1, sp);
   if (port !== null && port !== port) return 'bad client port';
@@ -200,12 +202,12 @@ export function fastRequestLine(line: string, pos: number, ev: HaproxyEvent, ctx
     }
   }
   if (line.charCodeAt(p) !== 34) return p >= len ? 'truncated line: no request' : 'expected a quoted request';
-  let req: string;
-  if (line.charCodeAt(len - 1) === 34 && len - 1 > p) req = line.slice(p + 1, len - 1);
-  else if (isTruncatedTail(line, p)) req = line.slice(p + 1);
+  let reqEnd: number;
+  if (line.charCodeAt(len - 1) === 34 && len - 1 > p) reqEnd = len - 1;
+  else if (isTruncatedTail(line, p)) reqEnd = len;
   else return 'unexpected text after the request';
-  ev.request = req;
-  splitRequest(req, scratch);
+  ev.request = line.slice(p + 1, reqEnd);
+  splitRequestAt(line, p + 1, reqEnd, scratch);
   ev.method = scratch.method;
   ev.uri = scratch.uri;
   ev.http_version = scratch.http_version;

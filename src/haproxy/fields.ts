@@ -94,22 +94,30 @@ export interface RequestParts {
 
 /** Splits a logged request line `METHOD URI HTTP/x.y`; `<BADREQ>`, `""` and truncated lines keep what is there. */
 export function splitRequest(req: string, out: RequestParts): void {
+  splitRequestAt(req, 0, req.length, out);
+}
+
+/** splitRequest of the request text in [s, e) of `text` (the fast path reads it in the line). */
+export function splitRequestAt(text: string, s: number, e: number, out: RequestParts): void {
   out.method = null;
   out.uri = null;
   out.http_version = null;
-  if (req.length === 0 || req.charCodeAt(0) === 60 /* < */) return;
-  const sp = req.indexOf(' ');
-  if (sp < 0) {
-    out.method = req;
+  if (e === s || text.charCodeAt(s) === 60 /* < */) return;
+  const sp = text.indexOf(' ', s);
+  if (sp < 0 || sp >= e) {
+    out.method = text.slice(s, e);
     return;
   }
-  out.method = sp === 3 && req.startsWith('GET') ? 'GET' : sp === 4 && req.startsWith('POST') ? 'POST' : req.slice(0, sp);
-  const last = req.lastIndexOf(' ');
-  if (last > sp && req.startsWith('HTTP/', last + 1)) {
-    out.uri = req.slice(sp + 1, last);
-    out.http_version = req.length - last === 9 && req.endsWith('HTTP/1.1') ? 'HTTP/1.1' : req.slice(last + 1);
+  out.method = sp - s === 3 && text.startsWith('GET', s) ? 'GET' : sp - s === 4 && text.startsWith('POST', s) ? 'POST' : text.slice(s, sp);
+  // Backward to the last space (short: the version); lastIndexOf is a runtime call.
+  let last = e - 1;
+  while (last > sp && text.charCodeAt(last) !== 32) last--;
+  if (last > sp && e - last > 5 && text.startsWith('HTTP/', last + 1)) {
+    out.uri = text.slice(sp + 1, last);
+    const v11 = e - last === 9 && text.charCodeAt(e - 3) === 49 && text.charCodeAt(e - 2) === 46 && text.charCodeAt(e - 1) === 49;
+    out.http_version = v11 ? 'HTTP/1.1' : text.slice(last + 1, e);
   } else {
-    out.uri = req.slice(sp + 1);
+    out.uri = text.slice(sp + 1, e);
   }
 }
 

@@ -26,10 +26,56 @@ export interface Prefix {
   lastTag: string;
   lastProgram: string | null;
   lastPid: number | null;
+  /** Recent texts between an RFC 3164 date and the message, with their reading (see readHostTag). */
+  hostTags: HostTag[];
+  /** Next hostTags slot to overwrite once it is full. */
+  nextHostTag: number;
 }
 
+/** ` lb1 haproxy[7]: `: what follows an RFC 3164 date up to the message, and what it says. */
+interface HostTag {
+  text: string;
+  host: string | null;
+  program: string | null;
+  pid: number | null;
+}
+
+/** Hosts a file interleaves (a syslog server receiving from several load balancers). */
+const HOST_TAGS = 8;
+
 export function newPrefix(): Prefix {
-  return { host: null, program: null, pid: null, dateKind: 0, datePos: 0, dateEnd: 0, body: 0, lastHost: null, lastTag: '', lastProgram: null, lastPid: null };
+  return {
+    host: null, program: null, pid: null, dateKind: 0, datePos: 0, dateEnd: 0, body: 0,
+    lastHost: null, lastTag: '', lastProgram: null, lastPid: null, hostTags: [], nextHostTag: 0,
+  };
+}
+
+/**
+ * The message start after an RFC 3164 date ending at `at` when the text there repeats one seen
+ * before (same host and tag), with host/program/pid set; -1 otherwise. Reading host and tag
+ * looks at nothing outside that text, so the same text gives the same reading.
+ */
+function knownHostTag(line: string, at: number, p: Prefix): number {
+  const tags = p.hostTags;
+  for (let i = 0; i < tags.length; i++) {
+    const t = tags[i];
+    if (line.startsWith(t.text, at)) {
+      p.host = t.host;
+      p.program = t.program;
+      p.pid = t.pid;
+      return at + t.text.length;
+    }
+  }
+  return -1;
+}
+
+function rememberHostTag(line: string, at: number, p: Prefix): void {
+  const entry: HostTag = { text: line.slice(at, p.body), host: p.host, program: p.program, pid: p.pid };
+  if (p.hostTags.length < HOST_TAGS) p.hostTags.push(entry);
+  else {
+    p.hostTags[p.nextHostTag] = entry;
+    p.nextHostTag = (p.nextHostTag + 1) % HOST_TAGS;
+  }
 }
 
 /** Message starts that must not be taken for a hostname when they follow the date directly. */
@@ -49,7 +95,7 @@ function isLetter(c: number): boolean {
  */
 function readTag(line: string, pos: number, p: Prefix): number {
   const tag = p.lastTag;
-  if (tag !== '' && pos + tag.length <= line.length && sameText(line, pos, tag)) {
+  if (tag !== '' && line.startsWith(tag, pos)) {
     p.program = p.lastProgram;
     p.pid = p.lastPid;
     return pos + p.lastTag.length;
@@ -120,6 +166,11 @@ export function readPrefix(line: string, p: Prefix): void {
   if (isLetter(c) && isRfc3164At(line, pos)) {
     p.dateKind = 1;
     p.datePos = pos;
+    const known = knownHostTag(line, pos + 15, p);
+    if (known >= 0) {
+      p.body = known;
+      return;
+    }
     pos += 16;
     dated = true;
   } else if (isDigit(c) && line.charCodeAt(pos + 4) === 45 && line.charCodeAt(pos + 10) === 84) {
@@ -138,6 +189,7 @@ export function readPrefix(line: string, p: Prefix): void {
       const afterTag = readTag(line, pos, p);
       if (afterTag >= 0) {
         p.body = afterTag;
+        if (p.dateKind === 1 && line.charCodeAt(afterTag - 1) === 32) rememberHostTag(line, p.datePos + 15, p);
         return;
       }
     }
@@ -147,6 +199,8 @@ export function readPrefix(line: string, p: Prefix): void {
       pos = end + 1;
       const tagged = readTag(line, pos, p);
       p.body = tagged >= 0 ? tagged : pos;
+      // Without a tag the reading depended on what follows: not remembered.
+      if (tagged >= 0 && p.dateKind === 1 && line.charCodeAt(tagged - 1) === 32) rememberHostTag(line, p.datePos + 15, p);
       return;
     }
     p.body = pos;

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createParser } from '../../../src/haproxy/parser.js';
 import type { HaproxyEvent } from '../../../src/haproxy/event.js';
+import { newPrefix, readPrefix, type Prefix } from '../../../src/haproxy/syslog-prefix.js';
+import { httplogBody, mutate, pick, rng } from './generate.js';
 
 const BODY =
   '10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 "GET /index.html HTTP/1.1"';
@@ -66,4 +68,27 @@ test('source timezone converts accept dates to UTC, across DST', () => {
 test('accept dates without milliseconds', () => {
   const ev = parse(BODY.replace('12:14:14.655', '12:14:14'));
   assert.equal(ev.timestamp, '2009-02-06T12:14:14.000Z');
+});
+
+test('prefix reading with remembered hosts and tags = a fresh reading, over sequences of lines', () => {
+  const r = rng(11);
+  const hosts = ['lb1', 'lb2', 'lb-03.example.com', '-', '10.0.0.9', 'Server', 'haproxy[1]:', 'x'];
+  const tags = ['haproxy[14389]: ', 'haproxy: ', 'haproxy[7]: ', 'hap-2[99]: ', 'haproxy[1]:', ''];
+  const shared = newPrefix();
+  const fields = (p: Prefix) => [p.host, p.program, p.pid, p.dateKind, p.dateKind === 0 ? -1 : p.datePos, p.body];
+  let remembered = 0;
+  for (let i = 0; i < 30_000; i++) {
+    const day = 1 + Math.floor(r() * 28);
+    const date = `${pick(r, ['Feb', 'Oct', 'Nov'])} ${day < 10 ? ' ' + day : day} 12:14:${String(Math.floor(r() * 60)).padStart(2, '0')}`;
+    const lead = r() < 0.1 ? '<134>' : '';
+    const hostPart = r() < 0.15 ? '' : pick(r, hosts) + ' ';
+    let line = lead + date + ' ' + hostPart + pick(r, tags) + (r() < 0.5 ? httplogBody(r) : 'Server app/s1 is DOWN');
+    if (r() < 0.2) line = mutate(r, line);
+    if (shared.hostTags.length > 0) remembered++;
+    readPrefix(line, shared);
+    const fresh = newPrefix();
+    readPrefix(line, fresh);
+    assert.deepEqual(fields(shared), fields(fresh), JSON.stringify(line));
+  }
+  assert.ok(shared.hostTags.length === 8 && remembered > 20_000, 'the remembered texts were exercised');
 });
