@@ -4,7 +4,7 @@ import { eventKey, type ParseResult } from '../haproxy/event.js';
 import type { ParserOptions } from '../haproxy/parser.js';
 import { lineOutcome, type LineContext } from './record.js';
 import type { Line } from './lines.js';
-import { unpackEvents, type PackedEvents } from './packed-events.js';
+import { KeyTable, PackedWriter, unpackEvents, type PackedEvents } from './packed-events.js';
 
 /** The lines of one read chunk as bus messages. */
 export interface Encoded {
@@ -26,23 +26,43 @@ export interface LineEncoder {
   close(): Promise<void>;
 }
 
-export function encodeLines(lines: Line[], ctx: LineContext): Encoded {
-  const events: OutgoingMessage[] = [];
-  const rejects: OutgoingMessage[] = [];
+/** JSON is about 5.3 times the log line (generated httplog); the writer grows when it is more. */
+const JSON_PER_LINE_BYTE = 6;
+
+/** A chunk parsed and encoded: events packed in one buffer (see PackedEvents), rejects as JSON. */
+export interface PackedChunk {
+  events: PackedEvents;
+  rejects: string[];
+  read: number;
+  /** The buffers behind `events`, to transfer to another thread. */
+  transfer: ArrayBuffer[];
+}
+
+export function packLines(lines: Line[], ctx: LineContext, keys: KeyTable): PackedChunk {
+  const bytes = lines.length ? lines[lines.length - 1].end - lines[0].offset : 0;
+  const writer = new PackedWriter(lines.length, bytes * JSON_PER_LINE_BYTE);
+  const rejects: string[] = [];
   let read = 0;
   for (const line of lines) {
     const outcome = lineOutcome(line, ctx);
     if (!outcome) continue;
     read++;
-    if (outcome.event) events.push({ key: eventKey(outcome.event), value: JSON.stringify(outcome.event) });
-    else rejects.push({ key: ctx.host, value: JSON.stringify(outcome.reject) });
+    if (outcome.event) writer.add(keys.id(eventKey(outcome.event)), JSON.stringify(outcome.event));
+    else rejects.push(JSON.stringify(outcome.reject));
   }
-  return { events, rejects, read };
+  const { packed, transfer } = writer.finish(keys);
+  return { events: packed, rejects, read, transfer };
+}
+
+function unpack(chunk: Pick<PackedChunk, 'events' | 'rejects' | 'read'>, keys: string[], host: string): Encoded {
+  return { events: unpackEvents(chunk.events, keys), rejects: chunk.rejects.map((value) => ({ key: host, value })), read: chunk.read };
 }
 
 export function inThreadEncoder(parse: (line: string) => ParseResult): LineEncoder {
+  const table = new KeyTable();
+  const keys: string[] = [];
   return {
-    encode: (lines, ctx) => Promise.resolve(encodeLines(lines, { ...ctx, parse })),
+    encode: (lines, ctx) => Promise.resolve(unpack(packLines(lines, { ...ctx, parse }, table), keys, ctx.host)),
     close: () => Promise.resolve(),
   };
 }
@@ -118,11 +138,7 @@ export class WorkerEncoder implements LineEncoder {
       this.worker.postMessage(request);
     });
     if (reply.error || !reply.events) throw new Error(`encoding worker: ${reply.error}`);
-    return {
-      events: unpackEvents(reply.events, this.keys),
-      rejects: reply.rejects.map((value) => ({ key: ctx.host, value })),
-      read: reply.read,
-    };
+    return unpack({ events: reply.events, rejects: reply.rejects, read: reply.read }, this.keys, ctx.host);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkerEncoder, encodeLines, type ChunkContext } from '../../../src/ship/encoder.js';
+import { WorkerEncoder, inThreadEncoder, type ChunkContext } from '../../../src/ship/encoder.js';
 import { LineSplitter } from '../../../src/ship/lines.js';
 import { Shipper } from '../../../src/ship/shipper.js';
 import { createParser } from '../../../src/haproxy/parser.js';
@@ -28,7 +28,7 @@ const withoutClock = (values: unknown[]) => values.map((v) => ({ ...(JSON.parse(
 
 test('the worker thread encodes a chunk exactly as the calling thread does, chunks answered in order', async () => {
   const lines = new LineSplitter(0, ctx.maxLineBytes).push(Buffer.from(text()));
-  const here = encodeLines(lines, { ...ctx, parse: createParser() });
+  const here = await inThreadEncoder(createParser()).encode(lines, ctx);
   const encoder = new WorkerEncoder({});
   try {
     const chunks = [lines.slice(0, 1000), lines.slice(1000, 2000), lines.slice(2000)];
