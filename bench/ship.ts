@@ -26,10 +26,14 @@ import { SourcesSchema } from '../src/config/sources.js';
 import { Shipper } from '../src/ship/shipper.js';
 import { LineSplitter } from '../src/ship/lines.js';
 import { WorkerEncoder } from '../src/ship/encoder.js';
+import { KeyTable, PackedWriter } from '../src/ship/packed-events.js';
 import { Registry } from '../src/observe/metrics.js';
 import { TOPICS, type OutgoingMessage } from '../src/bus/bus.js';
 
 type Client = KafkaConfig['client'];
+
+/** Lines in one 256 KiB read chunk (sources.read_chunk_bytes) of generated httplog. */
+const CHUNK_LINES = 1300;
 
 const LINES = Number(process.env.BENCH_LINES ?? 1_000_000);
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
@@ -80,11 +84,34 @@ function threadCpu(): Map<string, number> {
   return ticks;
 }
 
+/** The local Kafka broker's process (its command line runs kafka.Kafka), if one is visible in /proc. */
+function brokerPid(): string | null {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka')) return pid;
+    } catch {
+      // Gone or not readable.
+    }
+  }
+  return null;
+}
+
+/** CPU microseconds (user+system) the process has used so far; 0 without one. */
+function processCpu(pid: string | null): number {
+  if (!pid) return 0;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 /** Per-thread CPU: the main thread, the encoding worker threads (started in between), the rest (GC, libuv, V8). */
 interface ThreadSplit {
   mainUs: number;
   workerUs: number;
   otherUs: number;
+  /** The broker's CPU over the same time (on this machine, the same two cores). */
+  brokerUs?: number;
 }
 
 function splitThreads(before: Map<string, number>, workers: Set<string>, after: Map<string, number>): ThreadSplit {
@@ -116,12 +143,14 @@ async function shipOnce(file: string, client: Client, encodeThread: boolean): Pr
       encoder,
       registry: new Registry(),
     });
+    const broker = brokerPid();
+    const brokerBefore = processCpu(broker);
     const threadsBefore = threadCpu();
     const m = await measure(async () => {
       await shipper.start();
       while (shipper.files[0]?.acked !== size) await new Promise((r) => setTimeout(r, 5));
     });
-    const threads = splitThreads(threadsBefore, workers, threadCpu());
+    const threads = { ...splitThreads(threadsBefore, workers, threadCpu()), brokerUs: broker ? processCpu(broker) - brokerBefore : undefined };
     await shipper.stop();
     await bus.close();
     process.stdout.write(JSON.stringify({ ...m, threads, rssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
@@ -130,13 +159,15 @@ async function shipOnce(file: string, client: Client, encodeThread: boolean): Pr
   }
 }
 
-function shipInChild(file: string, client: Client, encodeThread = false): Measure & { rssMb: number } {
+type Shipped = Measure & { rssMb: number; threads: ThreadSplit };
+
+function shipInChild(file: string, client: Client, encodeThread = false): Shipped {
   const out = execFileSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--ship-once', file, client, String(encodeThread)], {
     env: { ...process.env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
   });
-  return JSON.parse(out.toString().trim().split('\n').pop()!) as Measure & { rssMb: number };
+  return JSON.parse(out.toString().trim().split('\n').pop()!) as Shipped;
 }
 
 function readAndSplit(file: string): number {
@@ -181,7 +212,7 @@ async function main(): Promise<void> {
     const bytes = statSync(file).size;
     const load = loadavg()[0];
     const rows: [string, Measure][] = [];
-    const shipped: Record<string, Measure & { rssMb: number }> = {};
+    const shipped: Record<string, Shipped> = {};
     for (const client of CLIENTS) {
       shipped[client] = shipInChild(file, client);
       rows.push([`ship end to end, ${client} (read, parse, encode, Kafka acks=all)`, shipped[client]]);
@@ -199,16 +230,20 @@ async function main(): Promise<void> {
       e.source = file;
       e.raw_offset = i * 300;
     });
-    // As in the shipper: key and value to bytes (what the producer sends), nothing kept afterwards.
+    // As in the shipper (packLines): JSON.stringify written as UTF-8 into one buffer per chunk,
+    // the key as an id; nothing kept afterwards.
     const encodeAll = () => {
-      let bytes = 0;
-      for (const e of events) bytes += Buffer.from(eventKey(e)).length + Buffer.from(JSON.stringify(e)).length;
-      return bytes;
+      const keys = new KeyTable();
+      for (let i = 0; i < events.length; i += CHUNK_LINES) {
+        const writer = new PackedWriter(CHUNK_LINES, CHUNK_LINES * 1200);
+        for (const e of events.slice(i, i + CHUNK_LINES)) writer.add(keys.id(eventKey(e)), JSON.stringify(e));
+        writer.finish(keys);
+      }
     };
-    rows.push(['  encode to bytes: JSON.stringify + key', await measure(encodeAll)]);
+    rows.push(['  encode to bytes: JSON.stringify into the chunk buffer + key', await measure(encodeAll)]);
     // The publishing rows send the first 200 k: a million events and messages kept on the heap
     // would make the garbage collector's full passes part of what they measure.
-    const messages: OutgoingMessage[] = events.slice(0, 200_000).map((e) => ({ key: eventKey(e), value: JSON.stringify(e) }));
+    const messages: OutgoingMessage[] = events.slice(0, 200_000).map((e) => ({ key: eventKey(e), value: Buffer.from(JSON.stringify(e)) }));
     events.length = 0;
     lines.length = 0;
     const published: Record<string, Measure> = {};
@@ -216,13 +251,20 @@ async function main(): Promise<void> {
       published[client] = { ...(await publishOnly(messages, client)), lines: messages.length };
       rows.push([`  publish alone, ${client} (${COMPRESSION}, pre-encoded, first 200 k)`, published[client]]);
     }
+    const threadsPerLine = (t: ThreadSplit) => Object.fromEntries(Object.entries(t).map(([k, us]) => [k.replace(/Us$/, ''), Number((us / LINES).toFixed(2))]));
     const rate = (m: Measure) => Math.round((m.lines ?? LINES) / m.seconds);
     const perLine = (m: Measure) => m.cpuUs / (m.lines ?? LINES);
     console.log(`${LINES.toLocaleString('en-US')} lines, ${(bytes / 1e6).toFixed(0)} MB, compression ${COMPRESSION}, load average at start ${load.toFixed(2)} (2 cores)`);
-    console.log(`${'stage'.padEnd(66)} ${'wall s'.padStart(7)}  ${'lines/s'.padStart(10)}  ${'CPU us/line'.padStart(11)}`);
+    console.log(`${'stage'.padEnd(72)} ${'wall s'.padStart(7)}  ${'lines/s'.padStart(10)}  ${'CPU us/line'.padStart(11)}`);
     for (const [name, m] of rows) {
-      console.log(`${name.padEnd(66)} ${m.seconds.toFixed(2).padStart(7)}  ${rate(m).toLocaleString('en-US').padStart(10)}  ${perLine(m).toFixed(2).padStart(11)}`);
+      console.log(`${name.padEnd(72)} ${m.seconds.toFixed(2).padStart(7)}  ${rate(m).toLocaleString('en-US').padStart(10)}  ${perLine(m).toFixed(2).padStart(11)}`);
     }
+    console.log('\nCPU us/line of the end-to-end rows by thread (the broker: its whole process, same two cores)');
+    console.log(`${'run'.padEnd(46)} ${'main'.padStart(6)} ${'worker'.padStart(7)} ${'GC+other'.padStart(9)} ${'broker'.padStart(7)}`);
+    const perThread = (name: string, t: ThreadSplit) =>
+      console.log(`${name.padEnd(46)} ${(t.mainUs / LINES).toFixed(2).padStart(6)} ${(t.workerUs / LINES).toFixed(2).padStart(7)} ${(t.otherUs / LINES).toFixed(2).padStart(9)} ${t.brokerUs === undefined ? '     -' : (t.brokerUs / LINES).toFixed(2).padStart(7)}`);
+    for (const client of CLIENTS) perThread(`${client}`, shipped[client].threads);
+    perThread(`${threaded}, sources.encode_thread`, withThread.threads);
     for (const client of CLIENTS) console.log(`peak RSS of the ${client} shipper process: ${shipped[client].rssMb.toFixed(0)} MB`);
     console.log(JSON.stringify({
       lines: LINES,
@@ -230,9 +272,11 @@ async function main(): Promise<void> {
       load_average: Number(load.toFixed(2)),
       [`ship_${threaded}_encode_thread_lines_per_s`]: rate(withThread),
       [`ship_${threaded}_encode_thread_cpu_us_per_line`]: Number(perLine(withThread).toFixed(2)),
+      [`ship_${threaded}_encode_thread_threads_us_per_line`]: threadsPerLine(withThread.threads),
       ...Object.fromEntries(CLIENTS.flatMap((c) => [
         [`ship_${c}_lines_per_s`, rate(shipped[c])],
         [`ship_${c}_cpu_us_per_line`, Number(perLine(shipped[c]).toFixed(2))],
+        [`ship_${c}_threads_us_per_line`, threadsPerLine(shipped[c].threads)],
         [`ship_${c}_peak_rss_mb`, Math.round(shipped[c].rssMb)],
         [`publish_${c}_cpu_us_per_line`, Number(perLine(published[c]).toFixed(2))],
       ])),
