@@ -2,28 +2,34 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { SummaryBuilder, SummaryState } from './summary.js';
-import type { RejectReporter, SummaryScan } from './summary-scan.js';
+import type { ParseResult } from '../haproxy/event.js';
+import { SummaryBuilder, type SummaryState } from './summary.js';
+import { SummaryScan, type RejectReporter } from './summary-scan.js';
 
 /**
- * `parse --summary` over a large plain file on several cores: the file is cut into parts at
- * line starts; the calling thread scans the first part while worker threads
- * (summary-worker.ts) scan the others; the parts' counts are merged and their rejects reported
- * in file order with their real line numbers. Gzip, stdin and small files are scanned in one
- * thread (the caller's usual path).
+ * `parse --summary` over a large plain file on several cores: the file is cut into blocks at
+ * line starts, and the calling thread and worker threads (summary-worker.ts) take the next
+ * unscanned block from a shared counter until none is left. A thread that starts late or runs
+ * on a busier core simply takes fewer blocks, so all finish together. The blocks' counts are
+ * merged and their rejects reported in file order with their real line numbers. Gzip, stdin
+ * and small files are scanned in one thread (the caller's usual path).
  */
 
-export interface PartJob {
+export interface PartsJob {
   path: string;
-  start: number;
-  end: number;
+  /** Block i is [starts[i], starts[i + 1]); the last one ends at `size`. */
+  starts: number[];
+  size: number;
+  /** Int32Array[1] on it: the next block to take (Atomics.add). */
+  next: SharedArrayBuffer;
   format: string;
   timezone: string;
   lean: boolean;
 }
 
-/** What a worker sends back: its counts and its rejects (line numbers relative to its part). */
-export interface PartResult {
+/** One block's counts and rejects (line numbers relative to the block). */
+export interface BlockResult {
+  index: number;
   state: SummaryState;
   rejectLines: Int32Array;
   rejectReasons: Int32Array;
@@ -35,22 +41,73 @@ const WORKER = new URL('./summary-worker.js', import.meta.url);
 
 /** Below this size one thread is faster than starting workers. */
 const MIN_BYTES = Number(process.env.BREAKWATER_PARALLEL_MIN_BYTES ?? 64 * 1024 * 1024);
+/** Small enough that the threads finish within ~10 ms of each other, large enough to cost nothing per block. */
+const BLOCK_BYTES = Number(process.env.BREAKWATER_SUMMARY_BLOCK_BYTES ?? 4 * 1024 * 1024);
 
 function threads(): number {
   const configured = Number(process.env.BREAKWATER_SUMMARY_THREADS);
   return configured >= 1 ? Math.floor(configured) : Math.min(availableParallelism(), 4);
 }
 
-/** Feeds the bytes [start, end) of fd to `onChunk`, in large reads; the chunk buffer is reused. */
-export function readRange(fd: number, start: number, end: number, onChunk: (chunk: Buffer) => void): void {
+/** Rejects of one block, packed (a file of junk has a reject per line). */
+class RejectList {
+  lines: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  reasonIds: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  count = 0;
+  readonly reasons: string[] = [];
+  private readonly reasonIndex = new Map<string, number>();
+
+  readonly record: RejectReporter = (_source, line, reason) => {
+    if (this.count === this.lines.length) {
+      this.lines = grow(this.lines);
+      this.reasonIds = grow(this.reasonIds);
+    }
+    let id = this.reasonIndex.get(reason);
+    if (id === undefined) {
+      id = this.reasons.push(reason) - 1;
+      this.reasonIndex.set(reason, id);
+    }
+    this.lines[this.count] = line;
+    this.reasonIds[this.count++] = id;
+  };
+}
+
+function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Scans blocks of the job's file, taken from the shared counter, until none is left (in the
+ * calling thread and in every worker).
+ */
+export function scanBlocks(fd: number, job: PartsJob, parse: (line: string) => ParseResult): BlockResult[] {
+  const next = new Int32Array(job.next);
   const buf = Buffer.allocUnsafe(READ_SIZE);
-  let pos = start;
-  while (pos < end) {
-    const n = readSync(fd, buf, 0, Math.min(READ_SIZE, end - pos), pos);
-    if (n === 0) break;
-    onChunk(buf.subarray(0, n));
-    pos += n;
+  const results: BlockResult[] = [];
+  for (let index = Atomics.add(next, 0, 1); index < job.starts.length; index = Atomics.add(next, 0, 1)) {
+    const builder = new SummaryBuilder();
+    const rejects = new RejectList();
+    const scan = new SummaryScan(builder, parse, job.lean, rejects.record);
+    scan.begin(job.path);
+    const end = job.starts[index + 1] ?? job.size;
+    for (let pos = job.starts[index]; pos < end; ) {
+      const n = readSync(fd, buf, 0, Math.min(READ_SIZE, end - pos), pos);
+      if (n === 0) break;
+      scan.chunk(buf.subarray(0, n));
+      pos += n;
+    }
+    scan.end();
+    results.push({
+      index,
+      state: builder.state(),
+      rejectLines: rejects.lines.subarray(0, rejects.count),
+      rejectReasons: rejects.reasonIds.subarray(0, rejects.count),
+      reasons: rejects.reasons,
+    });
   }
+  return results;
 }
 
 /** The first line start at or after `from` (end of file when none). */
@@ -67,7 +124,7 @@ function lineStartAfter(fd: number, from: number, size: number): number {
   return size;
 }
 
-function runPart(job: PartJob): Promise<PartResult> {
+function runWorker(job: PartsJob): Promise<BlockResult[]> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER, { workerData: job });
     worker.once('message', resolve);
@@ -77,14 +134,15 @@ function runPart(job: PartJob): Promise<PartResult> {
 }
 
 /**
- * Summarises the plain file at `path` in parts when it is large enough and there is more than
- * one core; returns false (nothing read) when the caller should scan it in one thread instead.
+ * Summarises the plain file at `path` in blocks on several threads when it is large enough and
+ * there is more than one core; returns false (nothing read) when the caller should scan it in
+ * one thread instead.
  */
 export async function summariseInParts(
   path: string,
   source: string,
-  options: Omit<PartJob, 'path' | 'start' | 'end'>,
-  scan: SummaryScan,
+  options: Pick<PartsJob, 'format' | 'timezone' | 'lean'>,
+  parse: (line: string) => ParseResult,
   builder: SummaryBuilder,
   onReject: RejectReporter,
   pause: () => Promise<void>,
@@ -103,28 +161,22 @@ export async function summariseInParts(
     if (!stat.isFile() || stat.size < MIN_BYTES || readSync(fd, head, 0, 2, 0) < 2) return false;
     if (head[0] === 0x1f && head[1] === 0x8b) return false;
     const starts = [0];
-    for (let i = 1; i < n; i++) {
-      const s = lineStartAfter(fd, Math.floor((stat.size * i) / n), stat.size);
-      if (s > starts[starts.length - 1] && s < stat.size) starts.push(s);
+    for (let at = BLOCK_BYTES; at < stat.size; at += BLOCK_BYTES) {
+      const s = lineStartAfter(fd, Math.max(at, starts[starts.length - 1]), stat.size);
+      if (s >= stat.size) break;
+      if (s > starts[starts.length - 1]) starts.push(s);
     }
-    if (starts.length < 2) return false;
-    const parts = starts.slice(1).map((start, i) => runPart({ path, start, end: starts[i + 2] ?? stat.size, ...options }));
-    // A failed part must not become an unhandled rejection while this thread is busy.
-    for (const p of parts) p.catch(() => {});
+    const job: PartsJob = { path, starts, size: stat.size, next: new SharedArrayBuffer(4), ...options };
+    const workers = Array.from({ length: Math.min(n, starts.length) - 1 }, () => runWorker(job));
+    // A failed worker must not become an unhandled rejection while this thread is busy.
+    for (const w of workers) w.catch(() => {});
+    const blocks = scanBlocks(fd, job, parse);
+    for (const w of workers) blocks.push(...(await w));
+    blocks.sort((a, b) => a.index - b.index);
+    if (blocks.length !== starts.length) throw new Error(`summary: ${blocks.length} of ${starts.length} blocks scanned`);
 
-    scan.begin(source);
-    const buf = Buffer.allocUnsafe(READ_SIZE);
-    for (let pos = 0; pos < starts[1]; ) {
-      const got = readSync(fd, buf, 0, Math.min(READ_SIZE, starts[1] - pos), pos);
-      if (got === 0) break;
-      scan.chunk(buf.subarray(0, got));
-      pos += got;
-      await pause();
-    }
-    scan.end();
-    let offset = scan.lineCount;
-    for (const part of parts) {
-      const r = await part;
+    let offset = 0;
+    for (const r of blocks) {
       builder.merge(r.state);
       for (let i = 0; i < r.rejectLines.length; i++) onReject(source, offset + r.rejectLines[i], r.reasons[r.rejectReasons[i]]);
       await pause();

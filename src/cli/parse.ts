@@ -114,7 +114,7 @@ class SummarySink implements Sink {
 
   private readonly report: RejectReporter = (source, n, reason) => this.err.write(`${source}:${n}: ${reason}\n`);
 
-  constructor(parse: LineParser, leanHttplog: boolean, private readonly err: BatchedWriter) {
+  constructor(private readonly parse: LineParser, leanHttplog: boolean, private readonly err: BatchedWriter) {
     this.scan = new SummaryScan(this.builder, parse, leanHttplog, this.report);
   }
 
@@ -134,7 +134,7 @@ class SummarySink implements Sink {
 
   /** A large plain file on several cores; false when it is to be read the usual way. */
   inParts(path: string, source: string, options: { format: string; timezone: string; lean: boolean }): Promise<boolean> {
-    return summariseInParts(path, source, options, this.scan, this.builder, this.report, async () => {
+    return summariseInParts(path, source, options, this.parse, this.builder, this.report, async () => {
       if (this.err.full) await this.err.flush();
     });
   }
