@@ -26,6 +26,8 @@ export interface Features {
    * insert cost of haproxy_events. Turned off for inserts; merges and FINAL still collapse.
    */
   optimizeOnInsert: boolean;
+  /** ALTER TABLE … MODIFY SETTING (absent in 18.16; 20.1, conservative). */
+  alterSettings: boolean;
 }
 
 export const MINIMUM_VERSION = '18.16';
@@ -54,5 +56,6 @@ export function featuresFor(version: string): Features {
     lowCardinalitySetting: !versionAtLeast(version, '19.1'),
     queryParameters: versionAtLeast(version, '19.11'),
     optimizeOnInsert: versionAtLeast(version, '21.1'),
+    alterSettings: versionAtLeast(version, '20.1'),
   };
 }

@@ -31,6 +31,7 @@ export function templateContext(features: Features, retention: RetentionDays): T
     dateTime64: features.dateTime64,
     ttl: features.ttl,
     codecs: features.codecs,
+    alterSettings: features.alterSettings,
     time_type: features.dateTime64 ? "DateTime64(3, 'UTC')" : "DateTime('UTC')",
     // Names a materialized view computes (status class): LowCardinality once it is no longer experimental.
     derived_name_type: features.lowCardinalitySetting ? 'String' : 'LowCardinality(String)',

@@ -49,6 +49,8 @@ export function storeContract(engine: string, openFresh: OpenFresh): void {
       for (const t of ['haproxy_events', 'haproxy_rollup_1m', 'haproxy_rollup_1m_mv', 'alerts', 'hook_runs', 'rejects', 'server_status']) {
         assert.ok(tables.includes(t), `${t} exists`);
       }
+      const [events] = await driver.select<{ q: string }>("SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = 'haproxy_events'");
+      assert.equal(/enable_vertical_merge_algorithm = 0/.test(events.q), driver.features.alterSettings, 'horizontal merges where the server can set them (007)');
     } finally {
       await drop();
     }

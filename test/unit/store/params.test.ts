@@ -4,6 +4,7 @@ import { bindValues, normalizeParam, parseParamType, ParamError, parseTimeValue,
 import { bindClientSide, quoteString } from '../../../src/store/literal.js';
 import { renderTemplate } from '../../../src/store/template.js';
 import { featuresFor } from '../../../src/store/features.js';
+import { loadMigrations, templateContext } from '../../../src/store/migrations.js';
 
 test('placeholders are found outside literals, quoted identifiers and comments only', () => {
   const sql = "SELECT '{a:String}', \"{b:UInt8}\" -- {c:String}\n/* {d:String} */ FROM t WHERE x = {e:String} AND ts >= {from:DateTime('UTC')}";
@@ -50,4 +51,11 @@ test('migration templates render version-dependent clauses from one source', () 
   assert.throws(() => renderTemplate('{{nope}}', {}), /unknown name/);
   assert.deepEqual([old.queryParameters, old.lowCardinalitySetting, cur.queryParameters, cur.codecs], [false, true, true, true]);
   assert.throws(() => featuresFor('1.1.54'), /too old/);
+});
+
+test('migration 007 (horizontal merges for haproxy_events) renders an ALTER only where MODIFY SETTING exists', () => {
+  const statements = (version: string) =>
+    loadMigrations(templateContext(featuresFor(version), { ttl_days: 30, rollup_ttl_days: 400 })).find((m) => m.name.startsWith('007_'))?.statements;
+  assert.deepEqual(statements('18.16.1'), []);
+  assert.deepEqual(statements('26.7.2.1'), ['ALTER TABLE haproxy_events MODIFY SETTING enable_vertical_merge_algorithm = 0']);
 });
