@@ -2,9 +2,8 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ParseResult } from '../haproxy/event.js';
 import { SummaryBuilder, type SummaryState } from './summary.js';
-import { SummaryScan, type RejectReporter } from './summary-scan.js';
+import { SummaryScan, type LazyParser, type RejectReporter } from './summary-scan.js';
 
 /**
  * `parse --summary` over a large plain file on several cores: the file is cut into blocks at
@@ -82,23 +81,25 @@ function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
  * Scans blocks of the job's file, taken from the shared counter, until none is left (in the
  * calling thread and in every worker).
  */
-export function scanBlocks(fd: number, job: PartsJob, parse: (line: string) => ParseResult): BlockResult[] {
+export async function scanBlocks(fd: number, job: PartsJob, parser: LazyParser): Promise<BlockResult[]> {
   const next = new Int32Array(job.next);
   const buf = Buffer.allocUnsafe(READ_SIZE);
   const results: BlockResult[] = [];
   for (let index = Atomics.add(next, 0, 1); index < job.starts.length; index = Atomics.add(next, 0, 1)) {
     const builder = new SummaryBuilder();
     const rejects = new RejectList();
-    const scan = new SummaryScan(builder, parse, job.lean, rejects.record);
+    const scan = new SummaryScan(builder, parser, job.lean, rejects.record);
     scan.begin(job.path);
     const end = job.starts[index + 1] ?? job.size;
     for (let pos = job.starts[index]; pos < end; ) {
       const n = readSync(fd, buf, 0, Math.min(READ_SIZE, end - pos), pos);
       if (n === 0) break;
       scan.chunk(buf.subarray(0, n));
+      await scan.settle();
       pos += n;
     }
     scan.end();
+    await scan.settle();
     results.push({
       index,
       state: builder.state(),
@@ -142,7 +143,7 @@ export async function summariseInParts(
   path: string,
   source: string,
   options: Pick<PartsJob, 'format' | 'timezone' | 'lean'>,
-  parse: (line: string) => ParseResult,
+  parser: LazyParser,
   builder: SummaryBuilder,
   onReject: RejectReporter,
   pause: () => Promise<void>,
@@ -170,7 +171,7 @@ export async function summariseInParts(
     const workers = Array.from({ length: Math.min(n, starts.length) - 1 }, () => runWorker(job));
     // A failed worker must not become an unhandled rejection while this thread is busy.
     for (const w of workers) w.catch(() => {});
-    const blocks = scanBlocks(fd, job, parse);
+    const blocks = await scanBlocks(fd, job, parser);
     for (const w of workers) blocks.push(...(await w));
     blocks.sort((a, b) => a.index - b.index);
     if (blocks.length !== starts.length) throw new Error(`summary: ${blocks.length} of ${starts.length} blocks scanned`);

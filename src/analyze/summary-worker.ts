@@ -1,14 +1,14 @@
 import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createParser } from '../haproxy/parser.js';
 import { scanBlocks, type PartsJob } from './summary-parts.js';
+import { LazyParser } from './summary-scan.js';
 
 /** A worker thread of summary-parts.ts: scans blocks of the file until none is left. */
 
 const job = workerData as PartsJob;
 const fd = openSync(job.path, 'r');
 try {
-  parentPort!.postMessage(scanBlocks(fd, job, createParser({ format: job.format, timezone: job.timezone })));
+  parentPort!.postMessage(await scanBlocks(fd, job, new LazyParser({ format: job.format, timezone: job.timezone })));
 } finally {
   closeSync(fd);
 }

@@ -3,10 +3,10 @@ import { parseCommandArgs, EXIT, UsageError } from './command.js';
 import { BatchedWriter } from './batched-writer.js';
 import { inputChunks, STDIN } from './input.js';
 import { LineSplitter, type Line } from '../ship/lines.js';
-import { createParser } from '../haproxy/parser.js';
 import type { ParseResult } from '../haproxy/event.js';
+import { Clock } from '../haproxy/clock.js';
 import { SummaryBuilder } from '../analyze/summary.js';
-import { SummaryScan, MAX_LINE_BYTES, TOO_LONG, type RejectReporter } from '../analyze/summary-scan.js';
+import { LazyParser, SummaryScan, MAX_LINE_BYTES, TOO_LONG, type LineParser, type RejectReporter } from '../analyze/summary-scan.js';
 import { summariseInParts } from '../analyze/summary-parts.js';
 
 const help = `usage: breakwater parse [FILE…|-] [--format FORMAT] [--timezone TZ]
@@ -32,15 +32,13 @@ options:
 exit status: 0, or 66 when an input could not be read (the other inputs are still processed),
 2 for a usage error.`;
 
-type LineParser = (line: string) => ParseResult;
-
 /** Where the lines of all inputs go, one input after another: per-line JSON, or the summary. */
 interface Sink {
   begin(source: string): void;
   /** One chunk of the current input. Returns false to stop reading (the reader went away). */
   chunk(chunk: Buffer): Promise<boolean>;
   /** End of the current input: its last line when it had no newline. */
-  end(): void;
+  end(): void | Promise<void>;
 }
 
 const describeError = (err: unknown): string => {
@@ -114,8 +112,8 @@ class SummarySink implements Sink {
 
   private readonly report: RejectReporter = (source, n, reason) => this.err.write(`${source}:${n}: ${reason}\n`);
 
-  constructor(private readonly parse: LineParser, leanHttplog: boolean, private readonly err: BatchedWriter) {
-    this.scan = new SummaryScan(this.builder, parse, leanHttplog, this.report);
+  constructor(private readonly parser: LazyParser, leanHttplog: boolean, private readonly err: BatchedWriter) {
+    this.scan = new SummaryScan(this.builder, parser, leanHttplog, this.report);
   }
 
   begin(source: string): void {
@@ -124,17 +122,19 @@ class SummarySink implements Sink {
 
   async chunk(chunk: Buffer): Promise<boolean> {
     this.scan.chunk(chunk);
+    await this.scan.settle();
     if (this.err.full) await this.err.flush();
     return true;
   }
 
-  end(): void {
+  async end(): Promise<void> {
     this.scan.end();
+    await this.scan.settle();
   }
 
   /** A large plain file on several cores; false when it is to be read the usual way. */
   inParts(path: string, source: string, options: { format: string; timezone: string; lean: boolean }): Promise<boolean> {
-    return summariseInParts(path, source, options, this.parse, this.builder, this.report, async () => {
+    return summariseInParts(path, source, options, this.parser, this.builder, this.report, async () => {
       if (this.err.full) await this.err.flush();
     });
   }
@@ -152,19 +152,23 @@ export const command: Command = {
     });
     if (!args) return EXIT.OK;
     const { format, timezone, summary } = args.values;
-    let parse: LineParser;
+    const lean = format === 'auto' || format === 'http';
+    // A summary of httplog lines may never need the full parser: it is loaded on the first line
+    // the lean reader leaves to it (auto and http are valid formats; the zone is checked here).
+    let parse: LineParser | null = null;
     try {
-      parse = createParser({ format, timezone });
+      if (summary && lean) new Clock(timezone);
+      else parse = (await import('../haproxy/parser.js')).createParser({ format, timezone });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+    const parser = new LazyParser({ format, timezone }, parse);
     const paths = args.positionals.length > 0 ? args.positionals : [STDIN];
     if (paths.filter((p) => p === STDIN).length > 1) throw new UsageError("'-' (stdin) may be given once");
 
     const out = new BatchedWriter(process.stdout);
     const err = new BatchedWriter(process.stderr, 64 * 1024);
-    const lean = format === 'auto' || format === 'http';
-    const sink = summary ? new SummarySink(parse, lean, err) : new EventSink(parse, out, err, paths.length > 1);
+    const sink = summary ? new SummarySink(parser, lean, err) : new EventSink(await parser.load(), out, err, paths.length > 1);
 
     let unreadable = 0;
     for (const path of paths) {
@@ -179,7 +183,7 @@ export const command: Command = {
             break;
           }
         }
-        if (!stopped) sink.end();
+        if (!stopped) await sink.end();
       } catch (e) {
         // The lines read before the error were processed; an unterminated last one is dropped.
         unreadable++;

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LeanHttplog } from '../../../src/analyze/lean-httplog.js';
 import { SummaryBuilder } from '../../../src/analyze/summary.js';
-import { SummaryScan } from '../../../src/analyze/summary-scan.js';
+import { LazyParser, SummaryScan } from '../../../src/analyze/summary-scan.js';
 import { createParser } from '../../../src/haproxy/parser.js';
 import { generateHttpLogLines } from '../../../bench/gen-lines.js';
 import { seededRandom as rng } from '../../../src/demo/random.js';
@@ -82,7 +82,7 @@ test('SummaryScan gives the same summary with and without the lean path, across 
   const summarise = (leanHttplog: boolean, chunkSize: number) => {
     const b = new SummaryBuilder();
     const rejects: string[] = [];
-    const scan = new SummaryScan(b, parse, leanHttplog, (s, n, reason) => rejects.push(`${s}:${n}: ${reason}`));
+    const scan = new SummaryScan(b, new LazyParser({}, parse), leanHttplog, (s, n, reason) => rejects.push(`${s}:${n}: ${reason}`));
     scan.begin('x');
     for (let i = 0; i < text.length; i += chunkSize) scan.chunk(text.subarray(i, i + chunkSize));
     scan.end();
