@@ -6,12 +6,12 @@
  * name, its type and its values.
  *
  * Column types come from the table (system.columns). Values are the row
- * values of rows.ts: numbers, strings, booleans, null, string arrays, and times as the
- * 'YYYY-MM-DD hh:mm:ss[.mmm]' UTC text TimeFormat renders.
+ * values of rows.ts: numbers, strings, booleans, null, string arrays, and times as epoch
+ * milliseconds or as the 'YYYY-MM-DD hh:mm:ss[.mmm]' UTC text TimeFormat renders.
  */
 
 class ByteWriter {
-  private buf: Buffer;
+  buf: Buffer;
   pos = 0;
 
   constructor(size: number) {
@@ -58,6 +58,14 @@ class ByteWriter {
     this.varint(n);
     this.ensure(n);
     this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** Makes room for `n` bytes written directly into `buf` and returns where they start. */
+  reserve(n: number): number {
+    this.ensure(n);
+    const at = this.pos;
+    this.pos += n;
+    return at;
   }
 
   u8(v: number): void {
@@ -142,11 +150,27 @@ function timeMs(v: unknown): number {
   return lastMinuteMs + seconds * 1000 + digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22);
 }
 
-function integer(wire: string, put: (w: ByteWriter, v: number) => void): ColumnCodec {
+/** Little-endian integers of 1, 2 or 4 bytes, out-of-range values wrapped as a C cast would (64-bit: int64). */
+function integer(wire: string, bytes: 1 | 2 | 4 | 8): ColumnCodec {
   return {
     wire,
     write(w, values) {
-      for (let i = 0; i < values.length; i++) put(w, int(values[i]));
+      const n = values.length;
+      if (bytes === 8) {
+        for (let i = 0; i < n; i++) w.int64(int(values[i]));
+        return;
+      }
+      let p = w.reserve(n * bytes);
+      const b = w.buf;
+      for (let i = 0; i < n; i++) {
+        const v = int(values[i]);
+        b[p++] = v & 0xff;
+        if (bytes === 1) continue;
+        b[p++] = (v >>> 8) & 0xff;
+        if (bytes === 2) continue;
+        b[p++] = (v >>> 16) & 0xff;
+        b[p++] = (v >>> 24) & 0xff;
+      }
     },
   };
 }
@@ -174,13 +198,13 @@ const STRING: ColumnCodec = {
 
 const SCALARS: Record<string, ColumnCodec> = {
   String: STRING,
-  UInt8: integer('UInt8', (w, v) => w.u8(v & 0xff)),
-  UInt16: integer('UInt16', (w, v) => w.int(v, 2)),
-  Int16: integer('Int16', (w, v) => w.int(v, 2)),
-  UInt32: integer('UInt32', (w, v) => w.int(v, 4)),
-  Int32: integer('Int32', (w, v) => w.int(v, 4)),
-  UInt64: integer('UInt64', (w, v) => w.int64(v)),
-  Int64: integer('Int64', (w, v) => w.int64(v)),
+  UInt8: integer('UInt8', 1),
+  UInt16: integer('UInt16', 2),
+  Int16: integer('Int16', 2),
+  UInt32: integer('UInt32', 4),
+  Int32: integer('Int32', 4),
+  UInt64: integer('UInt64', 8),
+  Int64: integer('Int64', 8),
   Float64: FLOAT64,
 };
 
@@ -233,7 +257,9 @@ function nullable(of: ColumnCodec): ColumnCodec {
   return {
     wire: `Nullable(${of.wire})`,
     write(w, values) {
-      for (let i = 0; i < values.length; i++) w.u8(isNull(values[i]) ? 1 : 0);
+      const at = w.reserve(values.length);
+      const b = w.buf;
+      for (let i = 0; i < values.length; i++) b[at + i] = isNull(values[i]) ? 1 : 0;
       of.write(w, values);
     },
   };
@@ -261,7 +287,8 @@ function dateTime(wire: string, scale: number): ColumnCodec {
     wire,
     write(w, values) {
       for (let i = 0; i < values.length; i++) {
-        const ms = timeMs(values[i]);
+        const v = values[i];
+        const ms = typeof v === 'number' ? v : timeMs(v);
         if (scale === 0) w.int(Math.floor(ms / 1000), 4);
         else w.int64(ms);
       }

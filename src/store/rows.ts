@@ -23,9 +23,40 @@ function splitTime(iso: string): [string, string, number] {
   return [s.slice(0, 10), s.slice(11, 19), d.getUTCMilliseconds()];
 }
 
+/** The decimal digit at `i`, or NaN. */
+function digitAt(s: string, i: number): number {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : Number.NaN;
+}
+
 /** Renders times for DateTime64(3) columns, or whole seconds for DateTime on old servers. */
 export class TimeFormat {
+  /** 'YYYY-MM-DDThh:mm' of the last parser-form time epochMs() saw, and that minute's epoch ms: events of a batch share minutes. */
+  private lastMinute = '';
+  private lastMinuteMs = 0;
+
   constructor(private readonly features: Features) {}
+
+  /**
+   * Epoch milliseconds of an ISO-8601 time (the Native encoder writes them as they are, for
+   * DateTime64(3) and, in whole seconds, DateTime). The parser's 'YYYY-MM-DDThh:mm:ss.mmmZ'
+   * within the last minute seen costs a prefix compare and five digits.
+   */
+  epochMs(iso: string): number {
+    const fast = iso.length === 24 && this.lastMinute.length === 16 && iso.startsWith(this.lastMinute);
+    if (fast && iso.charCodeAt(16) === 58 /* : */ && iso.charCodeAt(19) === 46 /* . */ && iso.charCodeAt(23) === 90 /* Z */) {
+      const seconds = digitAt(iso, 17) * 10 + digitAt(iso, 18);
+      const ms = digitAt(iso, 20) * 100 + digitAt(iso, 21) * 10 + digitAt(iso, 22);
+      if (seconds <= 59 && ms >= 0) return this.lastMinuteMs + seconds * 1000 + ms; // NaN fails both tests
+    }
+    const [date, time, ms] = splitTime(iso);
+    const epoch = Date.parse(`${date}T${time}Z`) + ms;
+    if (ISO_UTC_MS.test(iso)) {
+      this.lastMinute = iso.slice(0, 16);
+      this.lastMinuteMs = Date.parse(`${this.lastMinute}:00Z`);
+    }
+    return epoch;
+  }
 
   text(iso: string): string {
     // The parser's own form: one check, two slices.
@@ -92,7 +123,7 @@ export function eventValues(e: HaproxyEvent, t: TimeFormat, features: Features):
   const timers = (e.timers ?? {}) as Record<string, number>;
   const health = e.health;
   const values: unknown[] = [
-    t.text(e.timestamp),
+    t.epochMs(e.timestamp),
     eventIdOf(e),
     str(e.host),
     e.kind,
