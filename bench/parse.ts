@@ -8,7 +8,9 @@
  *   (c) the usual one-regex-with-named-groups parser (bench/regex-baseline.ts), in process
  *   (d) `halog -srv` when installed, and a check that per-server request and 5xx counts of (b)
  *       equal halog's
- * In-process figures are the median of BENCH_RUNS runs; (b)/(d) is the median, min and max of
+ * In-process figures are the median of BENCH_RUNS runs, wall clock and CPU time (CPU time per
+ * line depends much less on other jobs than lines/s); the summary process reports its own CPU
+ * time (all threads) on exit; (b)/(d) is the median, min and max of
  * BENCH_PAIRS back-to-back pairs. With --instructions (and valgrind installed) it also counts
  * instructions per line under callgrind for (a) and (a'): the difference between a run over
  * 3 passes and one over 1 pass of the same lines, divided by 2 passes, so start-up and JIT
@@ -53,16 +55,23 @@ function median(values: number[]): number {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Median wall-clock milliseconds of `runs` calls. */
-function timed(runs: number, fn: () => void): number {
+/** Median wall-clock milliseconds and median CPU microseconds (this process, all threads) of `runs` calls. */
+function timed(runs: number, fn: () => void): { ms: number; cpuUs: number } {
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
     ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push(c.user + c.system);
   }
-  return median(ms);
+  return { ms: median(ms), cpuUs: median(cpu) };
 }
+
+/** Makes a node child print its CPU time (all threads) on stderr when it exits. */
+const REPORT_CPU = 'data:text/javascript,process.on("exit",()=>{const u=process.cpuUsage();process.stderr.write("\\nbench-cpu-us "+(u.user+u.system)+"\\n")})';
 
 function parseAll(lines: string[], passes: number): number {
   const parse = createParser();
@@ -107,14 +116,14 @@ function parseHalog(out: string): Map<string, HalogRow> {
   return rows;
 }
 
-function run(cmd: string, args: string[], stdinFile?: string): { out: string; ms: number; status: number | null } {
+function run(cmd: string, args: string[], stdinFile?: string): { out: string; err: string; ms: number; status: number | null } {
   const fd = stdinFile === undefined ? 'ignore' : openSync(stdinFile, 'r');
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { stdio: [fd, 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024, cwd: ROOT });
   const ms = performance.now() - t0;
   if (typeof fd === 'number') closeSync(fd);
   if (r.status !== 0) process.stderr.write(r.stderr.toString());
-  return { out: r.stdout.toString(), ms, status: r.status };
+  return { out: r.stdout.toString(), err: r.stderr.toString(), ms, status: r.status };
 }
 
 /** Instructions per line of `what` under callgrind (3 passes minus 1 pass, over 2 passes). */
@@ -156,15 +165,15 @@ function main(): void {
     process.stderr.write(`${n} lines, ${(bytes / 1e6).toFixed(0)} MB; median of ${RUNS} runs, ${PAIRS} summary/halog pairs; load ${loadBefore}\n`);
 
     let parsed = 0;
-    const parserMs = timed(RUNS, () => {
+    const parser = timed(RUNS, () => {
       parsed = parseAll(lines, 1);
     });
     let leanEvents = 0;
-    const leanMs = timed(RUNS, () => {
+    const lean = timed(RUNS, () => {
       leanEvents = leanScan(text, 1);
     });
     let matched = 0;
-    const regexMs = timed(RUNS, () => {
+    const regex = timed(RUNS, () => {
       matched = 0;
       for (let i = 0; i < n; i++) if (regexParse(lines[i]) !== null) matched++;
     });
@@ -175,14 +184,17 @@ function main(): void {
     }
     const halog = findOnPath('halog', ['/usr/sbin/halog', '/usr/bin/halog', '/usr/lib/haproxy/halog', '/usr/local/bin/halog', '/usr/local/sbin/halog']);
     const summaryRuns: number[] = [];
+    const summaryCpu: number[] = [];
     const halogRuns: number[] = [];
     const ratios: number[] = [];
     let summaryOut = '';
     let halogOut = '';
     for (let i = 0; i < PAIRS; i++) {
-      const s = run(process.execPath, [join(ROOT, 'bin/breakwater.js'), 'parse', '--summary', file]);
+      const s = run(process.execPath, ['--import', REPORT_CPU, join(ROOT, 'bin/breakwater.js'), 'parse', '--summary', file]);
       summaryOut = s.out;
       summaryRuns.push(s.ms);
+      const cpu = /bench-cpu-us (\d+)/.exec(s.err);
+      if (cpu !== null) summaryCpu.push(Number(cpu[1]));
       if (halog !== null) {
         const h = run(halog, ['-srv', '-q'], file);
         halogOut = h.out;
@@ -220,19 +232,22 @@ function main(): void {
       leanInstr = instructionsPerLine(valgrind, 'lean', file);
     }
 
+    const summaryCpuUs = summaryCpu.length === 0 ? null : median(summaryCpu);
     const lps = (ms: number | null) => (ms === null ? null : Math.round(n / (ms / 1000)));
+    const perLine = (us: number | null) => (us === null ? null : Math.round((us / n) * 1000) / 1000);
     const fmt = (v: number | null) => (v === null ? '-' : v.toLocaleString('en-US'));
     const instr = (v: number | null) => (v === null ? '' : `; ${fmt(v)} instructions/line (callgrind)`);
-    const rows: [string, number | null, string][] = [
-      ['parser alone (in process, 1 core)', parserMs, `${parsed} events; target >= 3,000,000 lines/s${instr(parserInstr)}`],
-      ['lean summary scan (in process, 1 core)', leanMs, `${leanEvents} events${instr(leanInstr)}`],
-      ['breakwater parse --summary (process)', summaryMs, `${summary.events} events`],
-      ['regex baseline (in process)', regexMs, `${matched} matched`],
-      ['halog -srv (process)', halogMs, halog ?? 'not installed'],
+    const rows: [string, number | null, number | null, string][] = [
+      ['parser alone (in process, 1 core)', parser.ms, parser.cpuUs, `${parsed} events; target >= 3,000,000 lines/s${instr(parserInstr)}`],
+      ['lean summary scan (in process, 1 core)', lean.ms, lean.cpuUs, `${leanEvents} events${instr(leanInstr)}`],
+      ['breakwater parse --summary (process)', summaryMs, summaryCpuUs, `${summary.events} events; CPU of all its threads, start-up included`],
+      ['regex baseline (in process)', regex.ms, regex.cpuUs, `${matched} matched`],
+      ['halog -srv (process)', halogMs, null, halog ?? 'not installed'],
     ];
-    console.log(`\n${'what (median)'.padEnd(40)} ${'ms'.padStart(8)} ${'lines/s'.padStart(12)}  notes`);
-    for (const [name, ms, note] of rows) {
-      console.log(`${name.padEnd(40)} ${(ms === null ? '-' : ms.toFixed(0)).padStart(8)} ${fmt(lps(ms)).padStart(12)}  ${note}`);
+    console.log(`\n${'what (median)'.padEnd(40)} ${'ms'.padStart(8)} ${'lines/s'.padStart(12)} ${'CPU us/line'.padStart(12)}  notes`);
+    for (const [name, ms, cpuUs, note] of rows) {
+      console.log(`${name.padEnd(40)} ${(ms === null ? '-' : ms.toFixed(0)).padStart(8)} ${fmt(lps(ms)).padStart(12)} ` +
+        `${(cpuUs === null ? '-' : perLine(cpuUs)!.toFixed(3)).padStart(12)}  ${note}`);
     }
     const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
     const ratio = ratios.length === 0 ? null : median(ratios);
@@ -246,9 +261,10 @@ function main(): void {
     const round3 = (v: number) => Math.round(v * 1000) / 1000;
     console.log(JSON.stringify({
       bench: 'parse', lines: n, bytes, runs: RUNS, pairs: PAIRS, load_before: Number(loadBefore), load_after: Number(load()),
-      parser_lps: lps(parserMs), parser_instructions_per_line: parserInstr,
-      lean_scan_lps: lps(leanMs), lean_instructions_per_line: leanInstr,
-      summary_process_lps: lps(summaryMs), regex_lps: lps(regexMs), halog_lps: lps(halogMs),
+      parser_lps: lps(parser.ms), parser_cpu_us_per_line: perLine(parser.cpuUs), parser_instructions_per_line: parserInstr,
+      lean_scan_lps: lps(lean.ms), lean_cpu_us_per_line: perLine(lean.cpuUs), lean_instructions_per_line: leanInstr,
+      summary_process_lps: lps(summaryMs), summary_process_cpu_us_per_line: perLine(summaryCpuUs),
+      regex_lps: lps(regex.ms), regex_cpu_us_per_line: perLine(regex.cpuUs), halog_lps: lps(halogMs),
       summary_vs_halog: ratio === null ? null : round3(ratio),
       summary_vs_halog_min: ratio === null ? null : round3(Math.min(...ratios)),
       summary_vs_halog_max: ratio === null ? null : round3(Math.max(...ratios)),
