@@ -90,9 +90,19 @@ class ByteWriter {
   /** A 64-bit integer from a safe JS integer (two's complement for negatives). */
   int64(v: number): void {
     this.ensure(8);
-    this.buf.writeUInt32LE(v >>> 0, this.pos);
-    this.buf.writeInt32LE(Math.floor(v / 4294967296) | 0, this.pos + 4);
-    this.pos += 8;
+    const b = this.buf;
+    let p = this.pos;
+    const lo = v >>> 0;
+    const hi = Math.floor(v / 4294967296) | 0;
+    b[p++] = lo & 0xff;
+    b[p++] = (lo >>> 8) & 0xff;
+    b[p++] = (lo >>> 16) & 0xff;
+    b[p++] = lo >>> 24;
+    b[p++] = hi & 0xff;
+    b[p++] = (hi >>> 8) & 0xff;
+    b[p++] = (hi >>> 16) & 0xff;
+    b[p++] = hi >>> 24;
+    this.pos = p;
   }
 
   f64(v: number): void {
@@ -348,6 +358,7 @@ export const COLUMN_TYPES_SQL = 'SELECT name, type FROM system.columns WHERE dat
 /** A reusable encoder for one table's columns (in row value order). */
 export class NativeEncoder {
   private readonly codecs: ColumnCodec[];
+  private bytesPerRow = 256;
 
   constructor(private readonly columns: readonly NativeColumn[]) {
     this.codecs = columns.map((c) => columnCodec(c.type));
@@ -355,7 +366,8 @@ export class NativeEncoder {
 
   /** One block holding `rows` (arrays of values in column order). */
   encode(rows: readonly (readonly unknown[])[]): Buffer {
-    const w = new ByteWriter(rows.length * 256);
+    // Sized from the blocks before (bytes per row), so the buffer is not grown and copied midway.
+    const w = new ByteWriter(Math.ceil(rows.length * this.bytesPerRow * 1.25));
     w.varint(this.columns.length);
     w.varint(rows.length);
     // Transposed row by row: each row array is read once, in order (column by column over
@@ -370,6 +382,7 @@ export class NativeEncoder {
       w.string(this.codecs[c].wire);
       this.codecs[c].write(w, columns[c]);
     }
+    if (rows.length > 0) this.bytesPerRow = Math.max(this.bytesPerRow, w.pos / rows.length);
     return w.bytes();
   }
 }
