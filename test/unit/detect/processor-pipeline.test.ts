@@ -137,3 +137,33 @@ test('pipelined: save points run on their own every state_save_interval_s', asyn
   assert.equal(bus.commits[0].offset, '4');
   await processor.stop();
 });
+
+test('pipelined: a large batch goes to the detector and the store in chunks, with the event loop turning in between', async () => {
+  const bus = new ScriptedBus();
+  const inserts: number[] = [];
+  /** Events the detector had taken when an I/O-like callback, scheduled by the first insert, ran. */
+  let seenByCallback = -1;
+  const store = new (class extends MemoryStore {
+    override async insertEvents(events: HaproxyEvent[]) {
+      if (inserts.length === 0) setImmediate(() => (seenByCallback = processor.detectorFor(0)!.stats.events));
+      inserts.push(events.length);
+      await super.insertEvents(events);
+    }
+  })();
+  const processor = new Processor({ bus, store, state: new MemoryStateStore(), detector: detectorConfig({ idle_advance_after_s: 0, state_save_interval_s: 3600 }), groupId: 'g', eventsTopic: 'ev' });
+  await processor.start();
+  const events = Array.from({ length: 4500 }, (_, i) => event(T0 + Math.floor(i / 10), { server: `s${i % 7}`, event_id: `big-${i}` }));
+  await bus.options.onBatch(bus.records(0, events));
+  assert.deepEqual(inserts, [2000, 2000, 500]);
+  assert.ok(seenByCallback >= 2000 && seenByCallback < 4500, `a callback queued by the first insert ran mid-batch (saw ${seenByCallback} events)`);
+  assert.equal(store.events.size, 4500);
+  assert.equal(processor.detectorFor(0)!.stats.events, 4500);
+
+  // Redelivered after a rebalance: stored again (idempotent), never fed to the detector twice.
+  await bus.options.onBatch(bus.records(0, events));
+  assert.equal(processor.detectorFor(0)!.stats.events, 4500);
+  assert.equal(store.events.size, 4500);
+  await processor.checkpoint();
+  assert.deepEqual(bus.commits.map((c) => c.offset), ['4499']);
+  await processor.stop();
+});
