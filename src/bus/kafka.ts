@@ -43,6 +43,18 @@ export function isTransientKafkaError(err: unknown): boolean {
   return e.retriable === true || TRANSIENT_KAFKAJS_ERRORS.has(e.name ?? '');
 }
 
+/**
+ * Upper bound of a record's framing in a v2 record batch (length, attributes, timestamp and
+ * offset deltas, key and value lengths, header count), counted into batch_max_bytes: a batch of
+ * one key lands on one partition, and values plus framing must fit the broker's
+ * message.max.bytes (default 1 MiB + 12), or the broker refuses it at every retry.
+ */
+const RECORD_FRAMING_BYTES = 32;
+
+function byteLength(value: string | Buffer): number {
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
 interface Pending {
   topic: string;
   messages: OutgoingMessage[];
@@ -165,9 +177,27 @@ export class KafkaBus implements Bus {
   publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('Kafka bus is closed'));
     if (messages.length === 0) return Promise.resolve();
+    // A call holding more than batch_max_bytes (a shipper's read chunk of JSON may) is queued in
+    // parts of at most that size: one batch never exceeds it, whatever the callers send.
+    const parts: Promise<void>[] = [];
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      const size = byteLength(m.value) + (m.key === null ? 0 : Buffer.byteLength(m.key)) + RECORD_FRAMING_BYTES;
+      if (i > start && bytes + size > this.config.batch_max_bytes) {
+        parts.push(this.enqueue(topic, messages.slice(start, i), bytes));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    parts.push(this.enqueue(topic, start === 0 ? messages : messages.slice(start), bytes));
+    return parts.length === 1 ? parts[0] : Promise.all(parts).then(() => undefined);
+  }
+
+  private enqueue(topic: string, messages: OutgoingMessage[], bytes: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      let bytes = 0;
-      for (const m of messages) bytes += m.value.length + (m.key?.length ?? 0);
       this.pending.push({ topic: this.onCluster(topic), messages, bytes, resolve, reject });
       this.pendingBytes += bytes;
       if (this.pendingBytes >= this.config.batch_max_bytes) this.kick();
