@@ -232,6 +232,11 @@ interface ServerEntry {
   server: string;
 }
 
+/** The DataView LeanHttplog.take reads `b` through. */
+export function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.length);
+}
+
 export class LeanHttplog {
   private readonly servers = new Map<number, ServerEntry>();
   /** conn_failure per (state code, server kind, Tc = -1): 1 true, 0 false. */
@@ -239,29 +244,34 @@ export class LeanHttplog {
   private lastMemo = -1;
   private lastFailure = false;
   private readonly scratch = newEvent();
-  private buffer: Buffer | null = null;
-  private view: DataView = new DataView(new ArrayBuffer(0));
   private readonly syslogDate = new SameBytes();
   private readonly tag = new SameBytes();
   private readonly minute = new SameBytes();
   private readonly scratchTimers: HttpTimers = { TR: 0, Tw: 0, Tc: 0, Tr: 0, Ta: 0 };
 
-  constructor(private readonly builder: SummaryBuilder) {
+  constructor(private builder: SummaryBuilder) {
     this.scratch.kind = 'http';
     this.scratch.timers = this.scratchTimers;
   }
 
   /**
-   * Counts the line [start, end) of `b` and returns true, or returns false to leave it to the
-   * parser. `ascii`: the caller has checked that the line holds only ASCII and no NUL, which
-   * makes any request text acceptable to the parser, so it is not looked at.
+   * Counts into `builder` from now on. The bytes remembered from earlier lines stay: a thread
+   * reading one block of a file after another keeps them, and V8 does not meet the paths that
+   * check them again as new code to recompile for.
    */
-  take(b: Buffer, start: number, end: number, ascii = false): boolean {
-    if (b !== this.buffer) {
-      this.buffer = b;
-      this.view = new DataView(b.buffer, b.byteOffset, b.length);
-    }
-    const view = this.view;
+  countInto(builder: SummaryBuilder): void {
+    this.builder = builder;
+    this.servers.clear();
+  }
+
+  /**
+   * Counts the line [start, end) of `b` and returns true, or returns false to leave it to the
+   * parser. `view`: viewOf(b), made once per buffer by the caller (a branch here that only runs
+   * for a new buffer would run too rarely for V8 to compile it well, and cost a recompilation).
+   * `ascii`: the caller has checked that the line holds only ASCII and no NUL, which makes any
+   * request text acceptable to the parser, so it is not looked at.
+   */
+  take(b: Buffer, view: DataView, start: number, end: number, ascii = false): boolean {
     let p = syslogPrefix(b, view, start, end, this.syslogDate, this.tag);
     if (p < 0) return false;
     p = clientAddress(b, p, end);

@@ -85,10 +85,12 @@ export async function scanBlocks(fd: number, job: PartsJob, parser: LazyParser):
   const next = new Int32Array(job.next);
   const buf = Buffer.allocUnsafe(READ_SIZE);
   const results: BlockResult[] = [];
+  // One scan for all the blocks of this thread, so that what its lean reader learnt stays.
+  const scan = new SummaryScan(new SummaryBuilder(), parser, job.lean, () => {});
   for (let index = Atomics.add(next, 0, 1); index < job.starts.length; index = Atomics.add(next, 0, 1)) {
     const builder = new SummaryBuilder();
     const rejects = new RejectList();
-    const scan = new SummaryScan(builder, parser, job.lean, rejects.record);
+    scan.countInto(builder, rejects.record);
     scan.begin(job.path);
     const end = job.starts[index + 1] ?? job.size;
     for (let pos = job.starts[index]; pos < end; ) {

@@ -2,7 +2,7 @@ import { isAscii } from 'node:buffer';
 import { LineSplitter, type Line } from '../ship/lines.js';
 import type { ParseResult } from '../haproxy/event.js';
 import type { ParserOptions } from '../haproxy/parser.js';
-import { LeanHttplog } from './lean-httplog.js';
+import { LeanHttplog, viewOf } from './lean-httplog.js';
 import type { SummaryBuilder } from './summary.js';
 
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -68,12 +68,19 @@ export class SummaryScan {
   private readonly deferred: Deferred[] = [];
 
   constructor(
-    private readonly builder: SummaryBuilder,
+    private builder: SummaryBuilder,
     private readonly parser: LazyParser,
     leanHttplog: boolean,
-    private readonly onReject: RejectReporter,
+    private onReject: RejectReporter,
   ) {
     this.lean = leanHttplog ? new LeanHttplog(builder) : null;
+  }
+
+  /** Counts into `builder` and reports to `onReject` from now on (settle() first). */
+  countInto(builder: SummaryBuilder, onReject: RejectReporter): void {
+    this.builder = builder;
+    this.onReject = onReject;
+    this.lean?.countInto(builder);
   }
 
   /** Lines of the current input so far. */
@@ -106,9 +113,10 @@ export class SummaryScan {
     const last = chunk.lastIndexOf(NEWLINE);
     // One vectorised check per chunk spares the lean reader a look at every request byte.
     const ascii = isAscii(chunk) && chunk.indexOf(0) < 0;
+    const view = viewOf(chunk);
     while (pos <= last) {
       const nl = chunk.indexOf(NEWLINE, pos);
-      this.bytes(chunk, pos, nl, ascii);
+      this.bytes(chunk, view, pos, nl, ascii);
       pos = nl + 1;
     }
     if (pos < chunk.length) this.hold(chunk.subarray(pos));
@@ -154,18 +162,18 @@ export class SummaryScan {
       this.count();
       this.tooLong();
     } else {
-      this.bytes(line, 0, line.length, isAscii(line) && line.indexOf(0) < 0);
+      this.bytes(line, viewOf(line), 0, line.length, isAscii(line) && line.indexOf(0) < 0);
     }
   }
 
-  private bytes(chunk: Buffer, start: number, nl: number, ascii: boolean): void {
+  private bytes(chunk: Buffer, view: DataView, start: number, nl: number, ascii: boolean): void {
     if (nl - start > MAX_LINE_BYTES) {
       this.count();
       this.tooLong();
       return;
     }
     const end = nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
-    if (this.lean !== null && this.lean.take(chunk, start, end, ascii)) {
+    if (this.lean !== null && this.lean.take(chunk, view, start, end, ascii)) {
       this.count();
       return;
     }

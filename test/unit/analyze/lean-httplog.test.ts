@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LeanHttplog } from '../../../src/analyze/lean-httplog.js';
+import { LeanHttplog, viewOf } from '../../../src/analyze/lean-httplog.js';
 import { SummaryBuilder } from '../../../src/analyze/summary.js';
 import { LazyParser, SummaryScan } from '../../../src/analyze/summary-scan.js';
 import { createParser } from '../../../src/haproxy/parser.js';
@@ -21,7 +21,7 @@ const EXAMPLE = join(import.meta.dirname, '../../../examples/haproxy.log');
 /** The summary of one line through the lean path, or null when it leaves the line to the parser. */
 function lean(line: Buffer): unknown {
   const b = new SummaryBuilder();
-  return new LeanHttplog(b).take(line, 0, line.length) ? b.toJSON() : null;
+  return new LeanHttplog(b).take(line, viewOf(line), 0, line.length) ? b.toJSON() : null;
 }
 
 function viaParser(line: Buffer): unknown {
@@ -115,7 +115,7 @@ test('the lean path agrees with the parser in ASCII mode and across lines (remem
   let taken = 0;
   for (const line of lines) {
     const before = JSON.stringify(b.toJSON());
-    const took = leanReader.take(line, 0, line.length, true);
+    const took = leanReader.take(line, viewOf(line), 0, line.length, true);
     const r2 = parse(line.toString('latin1'));
     if (r2.ok) reference.event(r2.event);
     else reference.rejects++;
