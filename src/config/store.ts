@@ -17,7 +17,12 @@ export const StoreSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier: letters, digits, underscore')
       .default('breakwater')
       .describe('Database holding the tables (created when missing). CLICKHOUSE_DATABASE overrides it for a server.'),
-    batch_rows: z.number().int().min(1).default(10000).describe('An insert batch is written when it holds this many rows…'),
+    batch_rows: z
+      .number()
+      .int()
+      .min(1)
+      .default(50000)
+      .describe('An insert batch is written when it holds this many rows… (bigger batches make fewer parts for ClickHouse to merge: see the store section)'),
     batch_ms: z.number().int().min(1).default(1000).describe('…or when its oldest row has waited this long (ms).'),
     max_buffered_rows: z
       .number()
