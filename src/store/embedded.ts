@@ -5,9 +5,11 @@
  * Inserts go as one Native block (native.ts) written to a spool file in the data directory
  * and read with `INSERT … SELECT * FROM file(…, Native)`: chdb's insert API takes text formats
  * only, and parsing TabSeparated cost the engine about twenty times the CPU of reading Native.
+ * A block is spooled as soon as it is encoded (a file of its own), so writing it overlaps the
+ * insert before it instead of queueing in front of its own insert; the file goes once inserted.
  */
-import { mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import { featuresFor, type Features } from './features.js';
@@ -18,14 +20,17 @@ import { COLUMN_TYPES_SQL, TableEncoders, type NativeColumn } from './native.js'
 import type { QueryParams } from './store.js';
 
 export const DEFAULT_DATA_DIR = './.breakwater/data';
-/** Under the data directory: the Native block of the insert in progress (one file per database and table, reused). */
+/** Under the data directory: Native blocks encoded and not yet inserted (DATABASE.TABLE.N.native). */
 const SPOOL_DIR = 'insert-spool';
+let spoolSeq = 0;
 
 export class ChdbDriver implements Driver {
   readonly kind = 'embedded' as const;
   /** chdb runs one statement at a time per session; calls queue here in order. */
   private tail: Promise<unknown> = Promise.resolve();
   private readonly encoders = new TableEncoders((table) => this.select<NativeColumn>(COLUMN_TYPES_SQL, { table }));
+  /** Each encoded block's spool file, written (or being written) while earlier inserts run. */
+  private readonly spooled = new WeakMap<Buffer, Promise<string>>();
 
   private constructor(
     private readonly session: Session,
@@ -43,7 +48,10 @@ export class ChdbDriver implements Driver {
       const db = assertIdentifier(database);
       await session.queryAsync(`CREATE DATABASE IF NOT EXISTS ${db}`);
       await session.queryAsync(`USE ${db}`);
-      mkdirSync(join(dir, SPOOL_DIR), { recursive: true });
+      const spool = join(dir, SPOOL_DIR);
+      mkdirSync(spool, { recursive: true });
+      // Blocks a previous process spooled and never inserted: their rows were not acknowledged, so they come again.
+      for (const f of readdirSync(spool)) if (f.startsWith(`${db}.`)) rmSync(join(spool, f), { force: true });
       return new ChdbDriver(session, featuresFor(version), dir, db);
     } catch (err) {
       session.close();
@@ -69,18 +77,30 @@ export class ChdbDriver implements Driver {
   }
 
   async encodeRows(table: string, columns: readonly string[], rows: readonly Row[]): Promise<Buffer> {
-    return (await this.encoders.get(assertIdentifier(table), columns.map(assertIdentifier))).encode(rows);
+    const target = assertIdentifier(table);
+    const block = (await this.encoders.get(target, columns.map(assertIdentifier))).encode(rows);
+    this.spool(target, block).catch(() => undefined); // a failed write is retried by insertBlock
+    return block;
   }
 
   insertBlock(table: string, columns: readonly string[], block: Buffer): Promise<void> {
     const target = assertIdentifier(table);
     const names = columns.map(assertIdentifier);
     return this.serial(async () => {
-      const file = join(this.location, SPOOL_DIR, `${this.database}.${target}.native`);
-      await writeFile(file, block);
+      const file = await (this.spooled.get(block) ?? this.spool(target, block)).catch(() => this.spool(target, block));
       const settings = this.features.optimizeOnInsert ? ' SETTINGS optimize_on_insert = 0' : '';
       await this.session.queryAsync(`INSERT INTO ${target} (${names.join(', ')}) SELECT * FROM file(${quoteString(file)}, Native)${settings}`);
+      this.spooled.delete(block);
+      await unlink(file).catch(() => undefined);
     });
+  }
+
+  /** Writes a block to a spool file of its own; insertBlock() reads it from there. */
+  private spool(table: string, block: Buffer): Promise<string> {
+    const file = join(this.location, SPOOL_DIR, `${this.database}.${table}.${++spoolSeq}.native`);
+    const written = writeFile(file, block).then(() => file);
+    this.spooled.set(block, written);
+    return written;
   }
 
   async close(): Promise<void> {
