@@ -3,6 +3,7 @@ import type { Bus, BusRecord, CommitOffset, ConsumeOptions, OutgoingMessage, Sub
 import type { KafkaConfig } from '../config/bus.js';
 import { kafkaBrokers } from './brokers.js';
 import { kafkajsProducer, platformaticProducer, type BatchProducer, type TopicBatch } from './producers.js';
+import { useSizedGzipInflate } from './kafkajs-gzip.js';
 import { ConfigError } from '../config/errors.js';
 import { log } from '../observe/log.js';
 import { metrics } from '../observe/metrics.js';
@@ -108,6 +109,7 @@ export class KafkaBus implements Bus {
     if (brokers.length === 0) throw new ConfigError('bus.kafka.brokers: no Kafka broker configured (set KAFKA_BROKERS or bus.kafka.brokers)');
     this.brokers = brokers;
     this.sasl = saslOptions(config, env);
+    useSizedGzipInflate();
     this.kafka = new Kafka({
       clientId: config.client_id,
       brokers,
