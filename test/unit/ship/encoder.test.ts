@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,5 +64,21 @@ test('a shipper with the worker encoder publishes what the in-thread shipper doe
     assert.equal(worker.values(TOPICS.rejects).length, inThread.values(TOPICS.rejects).length);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker that dies is replaced: the chunk it held fails, the next ones encode with fresh keys', async () => {
+  const lines = new LineSplitter(0, ctx.maxLineBytes).push(Buffer.from(text()));
+  const here = await inThreadEncoder(createParser()).encode(lines.slice(1000, 2000), ctx);
+  const encoder = new WorkerEncoder({});
+  try {
+    await encoder.encode(lines.slice(0, 1000), ctx);
+    const exited = new Promise((resolve) => (encoder as unknown as { worker: Worker }).worker.once('exit', resolve));
+    await (encoder as unknown as { worker: Worker }).worker.terminate();
+    await exited;
+    const again = await encoder.encode(lines.slice(1000, 2000), ctx).catch(() => encoder.encode(lines.slice(1000, 2000), ctx));
+    assert.deepEqual(asText(again.events), asText(here.events));
+  } finally {
+    await encoder.close();
   }
 });
