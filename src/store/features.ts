@@ -28,6 +28,8 @@ export interface Features {
   optimizeOnInsert: boolean;
   /** ALTER TABLE … MODIFY SETTING (absent in 18.16; 20.1, conservative). */
   alterSettings: boolean;
+  /** Compact MergeTree parts and `min_bytes_for_wide_part` (20.3; 20.8, conservative). */
+  compactParts: boolean;
 }
 
 export const MINIMUM_VERSION = '18.16';
@@ -57,5 +59,6 @@ export function featuresFor(version: string): Features {
     queryParameters: versionAtLeast(version, '19.11'),
     optimizeOnInsert: versionAtLeast(version, '21.1'),
     alterSettings: versionAtLeast(version, '20.1'),
+    compactParts: versionAtLeast(version, '20.8'),
   };
 }

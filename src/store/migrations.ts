@@ -32,6 +32,7 @@ export function templateContext(features: Features, retention: RetentionDays): T
     ttl: features.ttl,
     codecs: features.codecs,
     alterSettings: features.alterSettings,
+    compactParts: features.compactParts,
     time_type: features.dateTime64 ? "DateTime64(3, 'UTC')" : "DateTime('UTC')",
     // Names a materialized view computes (status class): LowCardinality once it is no longer experimental.
     derived_name_type: features.lowCardinalitySetting ? 'String' : 'LowCardinality(String)',

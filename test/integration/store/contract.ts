@@ -51,6 +51,7 @@ export function storeContract(engine: string, openFresh: OpenFresh): void {
       }
       const [events] = await driver.select<{ q: string }>("SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = 'haproxy_events'");
       assert.equal(/enable_vertical_merge_algorithm = 0/.test(events.q), driver.features.alterSettings, 'horizontal merges where the server can set them (007)');
+      assert.equal(/min_bytes_for_wide_part = 268435456/.test(events.q), driver.features.compactParts, 'compact parts up to 256 MB where the server has them (008)');
     } finally {
       await drop();
     }

@@ -53,9 +53,12 @@ test('migration templates render version-dependent clauses from one source', () 
   assert.throws(() => featuresFor('1.1.54'), /too old/);
 });
 
-test('migration 007 (horizontal merges for haproxy_events) renders an ALTER only where MODIFY SETTING exists', () => {
-  const statements = (version: string) =>
-    loadMigrations(templateContext(featuresFor(version), { ttl_days: 30, rollup_ttl_days: 400 })).find((m) => m.name.startsWith('007_'))?.statements;
-  assert.deepEqual(statements('18.16.1'), []);
-  assert.deepEqual(statements('26.7.2.1'), ['ALTER TABLE haproxy_events MODIFY SETTING enable_vertical_merge_algorithm = 0']);
+test('migrations 007/008 (merge algorithm, compact parts of haproxy_events) render an ALTER only where the server has the setting', () => {
+  const statements = (version: string, migration: string) =>
+    loadMigrations(templateContext(featuresFor(version), { ttl_days: 30, rollup_ttl_days: 400 })).find((m) => m.name.startsWith(migration))?.statements;
+  assert.deepEqual(statements('18.16.1', '007_'), []);
+  assert.deepEqual(statements('26.7.2.1', '007_'), ['ALTER TABLE haproxy_events MODIFY SETTING enable_vertical_merge_algorithm = 0']);
+  assert.deepEqual(statements('18.16.1', '008_'), []);
+  assert.deepEqual(statements('20.1.2', '008_'), [], 'MODIFY SETTING, but no compact parts yet');
+  assert.deepEqual(statements('26.7.2.1', '008_'), ['ALTER TABLE haproxy_events MODIFY SETTING min_bytes_for_wide_part = 268435456']);
 });
