@@ -7,13 +7,16 @@
  * Each configuration runs in its own child process, so peak RSS is that configuration's own.
  * Printed per line: rows/s (wall clock), CPU µs per row of this process (chdb runs inside it,
  * so for the embedded store this is the whole cost; for the server it is the client's share
- * only), peak RSS and the RSS before the first insert (runtime, engine and the 20 k-event input
- * pool). Wall-clock rates depend on the load average printed beside them.
+ * only) and of its main (JS) thread alone, peak RSS and the RSS before the first insert
+ * (runtime, engine and the 20 k-event input pool). For chdb also the CPU µs per row once the
+ * background merges of the inserted parts have finished (the sustained cost: merges lag
+ * behind the inserts and would otherwise fall outside the timing). Wall-clock rates depend on
+ * the load average printed beside them.
  *
- *   npm run bench:store [-- --rows N] [--server-rows N] [--batches 1000,10000,50000]
+ *   npm run bench:store [-- --rows N] [--server-rows N] [--batches 1000,10000,50000,100000]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +27,7 @@ import type { Driver, Row } from '../src/store/driver.js';
 import { featuresFor } from '../src/store/features.js';
 import { NativeEncoder } from '../src/store/native.js';
 import { SqlStore } from '../src/store/sql-store.js';
+import { settleMerges } from './store-merges.js';
 import { StoreSchema } from '../src/config/store.js';
 import type { HaproxyEvent } from '../src/haproxy/event.js';
 import { event } from '../test/unit/store/fixture.js';
@@ -32,7 +36,7 @@ const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '400000' },
     'server-rows': { type: 'string', default: '200000' },
-    batches: { type: 'string', default: '1000,10000,50000' },
+    batches: { type: 'string', default: '1000,10000,50000,100000' },
     one: { type: 'string' },
     batch: { type: 'string' },
   },
@@ -106,6 +110,14 @@ async function eventColumnTypes(): Promise<Map<string, Map<string, string>>> {
   }
 }
 
+/** CPU time of the main (JS) thread so far, µs, from /proc (clock ticks): the rest of the process is chdb and libuv threads. */
+function mainThreadCpuUs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S;
+}
+const CLOCK_TICKS_PER_S = 100;
+
 async function runOne(kind: string, batch: number, total: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bw-bench-'));
   const db = `bench_${batch}_${process.pid}`;
@@ -122,6 +134,7 @@ async function runOne(kind: string, batch: number, total: number): Promise<void>
     let peakRss = rssBefore;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
     const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuUs();
     const started = performance.now();
     // Like a consumer: chunks handed over without awaiting each; backpressure (max_buffered_rows)
     // paces it. The window must exceed a batch, or every batch would wait for batch_ms to seal.
@@ -137,7 +150,11 @@ async function runOne(kind: string, batch: number, total: number): Promise<void>
     await store.flush();
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const mainCpu = mainThreadCpuUs() - main0;
     clearInterval(sampler);
+    // The engine keeps merging the inserted parts after the last insert; in chdb that CPU is ours.
+    const settle = kind === 'embedded' ? await settleMerges(driver) : 0;
+    const cpuSettled = process.cpuUsage(cpu0);
     const [{ n }] = await store.query<{ n: number }>('SELECT count() AS n FROM haproxy_events');
     if (kind !== 'encode') await driver.exec(`DROP DATABASE IF EXISTS ${db}`);
     await store.close();
@@ -150,6 +167,10 @@ async function runOne(kind: string, batch: number, total: number): Promise<void>
       seconds: Number(seconds.toFixed(2)),
       rows_per_s: Math.round(total / seconds),
       cpu_us_per_row: Number(((cpu.user + cpu.system) / total).toFixed(2)),
+      main_thread_cpu_us_per_row: Number((mainCpu / total).toFixed(2)),
+      ...(kind === 'embedded'
+        ? { cpu_us_per_row_with_merges: Number(((cpuSettled.user + cpuSettled.system) / total).toFixed(2)), merges_settled_s: Number(settle.toFixed(1)) }
+        : {}),
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
       rss_before_mb: Math.round(rssBefore / 2 ** 20),
       load_avg_1m: Number(loadavg()[0].toFixed(1)),
