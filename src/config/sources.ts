@@ -42,7 +42,13 @@ export const SourcesSchema = z
       .max(65536)
       .default(1024)
       .describe('Bytes at the start of a file fingerprinted for its identity (with device and inode).'),
-    read_chunk_bytes: z.number().int().min(4096).default(256 * 1024).describe('Bytes read from a file at a time (one bus batch per chunk).'),
+    read_chunk_bytes: z
+      .number()
+      .int()
+      .min(4096)
+      .max(64 * 1024 * 1024)
+      .default(256 * 1024)
+      .describe('Bytes read from a file at a time; their events are encoded together into one buffer (about 5 times the chunk) and published at once.'),
     max_line_bytes: z
       .number()
       .int()
