@@ -18,7 +18,7 @@ parentPort!.on('message', (req: EncodeRequest) => {
     const { events, rejects, read, transfer } = packLines(lines, { ...req.ctx, parse }, keys);
     parentPort!.postMessage({ events, rejects, read } satisfies EncodeReply, transfer);
   } catch (err) {
-    // Keys handed out for the failed chunk never reached the main thread: start the table again.
+    // Keys taken for a reply that was not delivered never reach the main thread: start again from id 0.
     keys.clear();
     parentPort!.postMessage({ events: null, rejects: [], read: 0, error: (err as Error).message } satisfies EncodeReply);
   }
