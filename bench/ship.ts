@@ -236,7 +236,7 @@ async function main(): Promise<void> {
       const keys = new KeyTable();
       for (let i = 0; i < events.length; i += CHUNK_LINES) {
         const writer = new PackedWriter(CHUNK_LINES, CHUNK_LINES * 1200);
-        for (const e of events.slice(i, i + CHUNK_LINES)) writer.add(keys.id(eventKey(e)), JSON.stringify(e));
+        for (const e of events.slice(i, i + CHUNK_LINES)) writer.add(keys.idOf(e), JSON.stringify(e));
         writer.finish(keys);
       }
     };

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { OutgoingMessage } from '../bus/bus.js';
-import { eventKey, type ParseResult } from '../haproxy/event.js';
+import type { ParseResult } from '../haproxy/event.js';
 import type { ParserOptions } from '../haproxy/parser.js';
 import { lineOutcome, type LineContext } from './record.js';
 import type { Line } from './lines.js';
@@ -47,7 +47,7 @@ export function packLines(lines: Line[], ctx: LineContext, keys: KeyTable): Pack
     const outcome = lineOutcome(line, ctx);
     if (!outcome) continue;
     read++;
-    if (outcome.event) writer.add(keys.id(eventKey(outcome.event)), JSON.stringify(outcome.event));
+    if (outcome.event) writer.add(keys.idOf(outcome.event), JSON.stringify(outcome.event));
     else rejects.push(JSON.stringify(outcome.reject));
   }
   const { packed, transfer } = writer.finish(keys);

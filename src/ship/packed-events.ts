@@ -1,4 +1,5 @@
 import type { OutgoingMessage } from '../bus/bus.js';
+import { eventKey, type HaproxyEvent } from '../haproxy/event.js';
 
 /**
  * A chunk's events as the encoding worker hands them to the main thread: every JSON value UTF-8
@@ -20,22 +21,29 @@ export interface PackedEvents {
 
 const MAX_KEYS = 100_000;
 
+type KeyFields = Pick<HaproxyEvent, 'host' | 'backend' | 'server'>;
+
 /**
  * The worker's side of the key table. A shipper sends few distinct keys (host|backend|server), so
- * each crosses the thread boundary once; a table grown past MAX_KEYS starts again from id 0.
+ * each crosses the thread boundary once; a table grown past MAX_KEYS starts again from id 0. Ids
+ * are looked up by the three fields in nested maps: building the key string and hashing it for
+ * every event cost twice as much (0.25 vs 0.12 µs); the string is built once per new key.
  */
 export class KeyTable {
-  private ids = new Map<string, number>();
+  private ids = new Map<string | null, Map<string | null, Map<string | null, number>>>();
+  private size = 0;
   private fresh: string[] = [];
   private base = 0;
 
-  id(key: string): number {
-    let id = this.ids.get(key);
+  idOf(e: KeyFields): number {
+    let byBackend = this.ids.get(e.host);
+    if (!byBackend) this.ids.set(e.host, (byBackend = new Map()));
+    let byServer = byBackend.get(e.backend);
+    if (!byServer) byBackend.set(e.backend, (byServer = new Map()));
+    let id = byServer.get(e.server);
     if (id === undefined) {
-      if (this.ids.size >= MAX_KEYS) this.clear();
-      id = this.ids.size;
-      this.ids.set(key, id);
-      this.fresh.push(key);
+      byServer.set(e.server, (id = this.size++));
+      this.fresh.push(eventKey(e));
     }
     return id;
   }
@@ -43,15 +51,22 @@ export class KeyTable {
   /** Forgets every key: the next chunk sends its keys again from id 0 (after a failed chunk). */
   clear(): void {
     this.ids.clear();
+    this.size = 0;
     this.fresh = [];
     this.base = 0;
   }
 
-  /** The keys added since the last call, and the id of the first of them. */
+  /**
+   * The keys added since the last call, and the id of the first of them. Called once per chunk;
+   * a table past MAX_KEYS is cleared here, between chunks, never while a chunk holds its ids.
+   */
   take(): { keyBase: number; newKeys: string[] } {
     const taken = { keyBase: this.base, newKeys: this.fresh };
-    this.base = this.ids.size;
-    this.fresh = [];
+    if (this.size >= MAX_KEYS) this.clear();
+    else {
+      this.base = this.size;
+      this.fresh = [];
+    }
     return taken;
   }
 }
