@@ -3,25 +3,13 @@ import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
 import { createParser } from '../../../src/haproxy/parser.js';
 import type { HaproxyEvent, ParseResult } from '../../../src/haproxy/event.js';
-import { corpusLines, readJson, readText, requireCorpus, type CorpusLine } from './corpus.js';
+import { CORPUS_LOGS, corpusLines, readJson, readText, requireCorpus, type CorpusLine } from './corpus.js';
 
 /**
  * Conformance against ../shared/corpus: every line of every corpus log parses, or is one of the
  * defended rejects below; every line with expected output (Filebeat's -expected.json, Datadog's
  * test.yaml, the manual's field tables) matches field by field.
  */
-
-const FILES = [
-  'filebeat/log/default.log',
-  'filebeat/log/haproxy.log',
-  'filebeat/log/httplog-no-headers.log',
-  'filebeat/log/tcplog.log',
-  'filebeat/http/haproxy.log',
-  'haproxy-doc/examples.log',
-  'other/datadog-integrations-core/samples.log',
-  'other/lnav/haproxy_log-format-samples.log',
-  'other/lnav/logfile_haproxy.0',
-];
 
 /** Lines we reject on purpose, with the reason we defend. Key: `file:line`. */
 const DEFENDED_REJECTS: Record<string, string> = {
@@ -48,7 +36,7 @@ requireCorpus();
 
 const parsed = new Map<string, ParseResult>();
 const parser = createParser();
-for (const file of FILES) {
+for (const file of CORPUS_LOGS) {
   for (const line of corpusLines(file)) parsed.set(`${file}:${line.no}`, parser(line.text));
 }
 
@@ -145,7 +133,7 @@ function filebeatChecks(file: string, line: CorpusLine, ev: HaproxyEvent, e: Jso
 }
 
 test('Filebeat expected fields match', () => {
-  for (const file of FILES.filter((f) => f.startsWith('filebeat/'))) {
+  for (const file of CORPUS_LOGS.filter((f) => f.startsWith('filebeat/'))) {
     const expected = readJson<Json[]>(`${file}-expected.json`);
     const lines = corpusLines(file);
     expected.forEach((e, i) => {

@@ -19,6 +19,19 @@ export function requireCorpus(): void {
   );
 }
 
+/** Every HAProxy log file of the corpus. */
+export const CORPUS_LOGS = [
+  'filebeat/log/default.log',
+  'filebeat/log/haproxy.log',
+  'filebeat/log/httplog-no-headers.log',
+  'filebeat/log/tcplog.log',
+  'filebeat/http/haproxy.log',
+  'haproxy-doc/examples.log',
+  'other/datadog-integrations-core/samples.log',
+  'other/lnav/haproxy_log-format-samples.log',
+  'other/lnav/logfile_haproxy.0',
+] as const;
+
 export interface CorpusLine {
   file: string;
   /** 1-based line number. */

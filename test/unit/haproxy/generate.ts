@@ -123,3 +123,10 @@ export function junk(r: Rng): string {
   for (let i = 0; i < n; i++) bytes[i] = int(r, 256);
   return Buffer.from(bytes).toString('utf8');
 }
+
+/** `n` lines for equivalence tests: a third valid lines of every prefix and format, a third mutated, a third junk. */
+export function mixedLines(r: Rng, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(i % 3 === 0 ? requestLine(r) : i % 3 === 1 ? mutate(r, requestLine(r)) : junk(r));
+  return out;
+}

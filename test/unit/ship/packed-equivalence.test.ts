@@ -6,22 +6,17 @@ import type { Line } from '../../../src/ship/lines.js';
 import { createParser } from '../../../src/haproxy/parser.js';
 import { eventKey } from '../../../src/haproxy/event.js';
 import { generateHttpLogLines } from '../../../bench/gen-lines.js';
-import { corpusLines, requireCorpus } from '../conformance/corpus.js';
-import { junk, mutate, requestLine, rng } from '../haproxy/generate.js';
+import { CORPUS_LOGS, corpusLines, requireCorpus } from '../conformance/corpus.js';
+import { mixedLines, rng } from '../haproxy/generate.js';
 
 const ctx: ChunkContext = { host: 'lb1', source: '/var/log/haproxy.log', idPrefix: '0123456789abcdef', rejectRawMaxBytes: 4096, maxLineBytes: 65536 };
-const CORPUS_FILES = [
-  'filebeat/log/haproxy.log', 'filebeat/log/httplog-no-headers.log', 'filebeat/log/tcplog.log', 'filebeat/log/default.log', 'filebeat/http/haproxy.log',
-  'haproxy-doc/examples.log', 'other/datadog-integrations-core/samples.log', 'other/lnav/haproxy_log-format-samples.log', 'other/lnav/logfile_haproxy.0',
-];
 
 /** Corpus lines, generated httplog lines, generated/mutated/junk lines of every prefix and format. */
 function texts(): string[] {
   requireCorpus();
-  const out = CORPUS_FILES.flatMap((f) => corpusLines(f).map((l) => l.text));
+  const out = CORPUS_LOGS.flatMap((f) => corpusLines(f).map((l) => l.text));
   out.push(...generateHttpLogLines(20_000, { seed: 4, failureRate: 0.2 }));
-  const r = rng(17);
-  for (let i = 0; i < 20_000; i++) out.push(i % 3 === 0 ? requestLine(r) : i % 3 === 1 ? mutate(r, requestLine(r)) : junk(r));
+  out.push(...mixedLines(rng(17), 20_000));
   // The shipper's lines hold no newline.
   return out.map((t) => t.replace(/\n/g, ' '));
 }
