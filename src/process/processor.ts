@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Bus, BusRecord, Subscription, TopicPartition } from '../bus/bus.js';
 import { TOPICS } from '../bus/bus.js';
 import type { Store } from '../store/store.js';
@@ -9,7 +10,6 @@ import { encodeSeries, restoreSeries } from '../detect/snapshot.js';
 import { log } from '../observe/log.js';
 import { metrics } from '../observe/metrics.js';
 import type { StateStore } from './state.js';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 
 const eventsIn = metrics.counter('breakwater_process_events_total', 'Events consumed by the processor (late ones included).', []);
 const lateEvents = metrics.counter('breakwater_process_late_events_total', 'Events older than the watermark (stored, counted in the window when still possible).', []);
