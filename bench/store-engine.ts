@@ -3,8 +3,8 @@
  * starts) inserted into variants of haproxy_events, each variant in its own child process.
  * Merges are stopped while inserting, so the two figures separate: CPU µs per row of the
  * inserts (table + rollup view), then of the background merges once started, until they settle.
- * The schema variants are edits of the table as migration 001 creates it ("vertical" = before
- * migration 007; "store" = the store as migrated today).
+ * The schema variants are edits of the table as migration 001 creates it ("store" = as
+ * migrations 007 and 008 leave it; "before_007_008" = session 2's table).
  *
  *   npm run bench:store:engine [-- --rows N] [--batch N] [--variants store,no_view,…]
  */
@@ -33,29 +33,34 @@ const rows = Number(values.rows);
 const batch = Number(values.batch);
 
 const HORIZONTAL = ', enable_vertical_merge_algorithm = 0';
-const horizontal = (ddl: string) => ddl.replace('index_granularity = 8192', `index_granularity = 8192${HORIZONTAL}`);
+const COMPACT = ', min_bytes_for_wide_part = 268435456';
+const withSettings = (ddl: string, settings: string) => ddl.replace('index_granularity = 8192', `index_granularity = 8192${settings}`);
+/** The table as migrations 001, 007 and 008 leave it. */
+const store = (ddl: string) => withSettings(ddl, HORIZONTAL + COMPACT);
 const NAMES = new Set(['host', 'frontend', 'bind', 'backend', 'server']);
 
 interface Variant {
   /** The rollup view's count aggregate, null for no view. */
   view: string | null;
+  /** The CREATE TABLE of haproxy_events from migration 001's. */
   events(ddl: string): string;
 }
 
+const VIEW = 'uniqExactState(event_id)';
 const VARIANTS: Record<string, Variant> = {
-  store: { view: 'uniqExactState(event_id)', events: horizontal },
-  vertical: { view: 'uniqExactState(event_id)', events: (d) => d },
-  no_view: { view: null, events: horizontal },
-  view_cityhash64: { view: 'uniqExactState(cityHash64(event_id))', events: horizontal },
-  view_count: { view: 'countState()', events: horizontal },
+  store: { view: VIEW, events: store },
+  before_007_008: { view: VIEW, events: (d) => d },
+  vertical_merges: { view: VIEW, events: (d) => withSettings(d, COMPACT) },
+  wide_parts_from_10mb: { view: VIEW, events: (d) => withSettings(d, HORIZONTAL) },
+  no_view: { view: null, events: store },
+  view_cityhash64: { view: 'uniqExactState(cityHash64(event_id))', events: store },
+  view_count: { view: 'countState()', events: store },
   lowcardinality_names_only: {
-    view: 'uniqExactState(event_id)',
-    events: (d) => horizontal(d.replace(/`(\w+)` LowCardinality\(String\)/g, (m, name: string) => (NAMES.has(name) ? m : `\`${name}\` String`))),
+    view: VIEW,
+    events: (d) => store(d.replace(/`(\w+)` LowCardinality\(String\)/g, (m, name: string) => (NAMES.has(name) ? m : `\`${name}\` String`))),
   },
-  no_lowcardinality: { view: 'uniqExactState(event_id)', events: (d) => horizontal(d.replace(/LowCardinality\(String\)/g, 'String')) },
-  no_codecs: { view: 'uniqExactState(event_id)', events: (d) => horizontal(d.replace(/ CODEC\((?:[^()]|\([^()]*\))*\)/g, '')) },
-  wide_from_256mb: { view: 'uniqExactState(event_id)', events: (d) => horizontal(d).replace(HORIZONTAL, `${HORIZONTAL}, min_bytes_for_wide_part = 268435456`) },
-  compact_parts: { view: 'uniqExactState(event_id)', events: (d) => horizontal(d).replace(HORIZONTAL, `${HORIZONTAL}, min_bytes_for_wide_part = 1000000000000`) },
+  no_lowcardinality: { view: VIEW, events: (d) => store(d.replace(/LowCardinality\(String\)/g, 'String')) },
+  no_codecs: { view: VIEW, events: (d) => store(d.replace(/ CODEC\((?:[^()]|\([^()]*\))*\)/g, '')) },
 };
 
 const STATE_TYPES: [RegExp, string][] = [
@@ -91,11 +96,11 @@ async function runOne(name: string): Promise<void> {
       (await driver.select<{ q: string }>('SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = {t:String}', { t: table }))[0].q;
     const [eventsDdl, rollupDdl, viewDdl] = [await create('haproxy_events'), await create('haproxy_rollup_1m'), await create('haproxy_rollup_1m_mv')];
     for (const t of ['haproxy_rollup_1m_mv', 'haproxy_rollup_1m', 'haproxy_events']) await driver.exec(`DROP TABLE ${t}`);
-    await driver.exec(variant.events(eventsDdl.replace(HORIZONTAL, '')));
+    await driver.exec(variant.events(eventsDdl.replace(HORIZONTAL, '').replace(COMPACT, '')));
     if (variant.view) {
       const stateType = STATE_TYPES.find(([re]) => re.test(variant.view as string))?.[1] as string;
       await driver.exec(rollupDdl.replace('AggregateFunction(uniqExact, String)', stateType));
-      await driver.exec(viewDdl.replace('uniqExactState(event_id)', variant.view));
+      await driver.exec(viewDdl.replace(VIEW, variant.view));
     }
     const features = driver.features;
     const time = new TimeFormat(features);
