@@ -7,21 +7,15 @@ import { eventColumns, eventValues, TimeFormat } from '../../../src/store/rows.j
 import { createParser } from '../../../src/haproxy/parser.js';
 import type { HaproxyEvent } from '../../../src/haproxy/event.js';
 import { generateHttpLogLines } from '../../../bench/gen-lines.js';
-import { corpusLines, requireCorpus } from '../conformance/corpus.js';
-import { junk, mutate, requestLine, rng } from '../haproxy/generate.js';
-
-const CORPUS_FILES = [
-  'filebeat/log/haproxy.log', 'filebeat/log/httplog-no-headers.log', 'filebeat/log/tcplog.log', 'filebeat/log/default.log', 'filebeat/http/haproxy.log',
-  'haproxy-doc/examples.log', 'other/datadog-integrations-core/samples.log', 'other/lnav/haproxy_log-format-samples.log', 'other/lnav/logfile_haproxy.0',
-];
+import { CORPUS_LOGS, corpusLines, requireCorpus } from '../conformance/corpus.js';
+import { mixedLines, rng } from '../haproxy/generate.js';
 
 /** Events of the corpus, generated httplog lines and generated/mutated/junk lines (the ones that parse), as the processor gets them (through JSON). */
 function events(): HaproxyEvent[] {
   requireCorpus();
-  const texts = CORPUS_FILES.flatMap((f) => corpusLines(f).map((l) => l.text));
+  const texts = CORPUS_LOGS.flatMap((f) => corpusLines(f).map((l) => l.text));
   texts.push(...generateHttpLogLines(10_000, { seed: 5, failureRate: 0.2 }));
-  const r = rng(23);
-  for (let i = 0; i < 15_000; i++) texts.push(i % 3 === 0 ? requestLine(r) : i % 3 === 1 ? mutate(r, requestLine(r)) : junk(r));
+  texts.push(...mixedLines(rng(23), 15_000));
   const parse = createParser();
   return texts.flatMap((t) => {
     const result = parse(t);
