@@ -2,7 +2,8 @@
  * Schema migrations: sql/migrations/NNN_name.sql, applied in order, each once, recorded in
  * `breakwater_migrations`. Every statement is idempotent (IF NOT EXISTS), so a run killed
  * in the middle of a migration simply re-applies it next time; a migration is recorded only
- * after all its statements succeeded. Version-dependent clauses are rendered from Features
+ * after all its statements succeeded. A migration that renders no statement for this server's
+ * version is not recorded: it waits for a server upgrade. Version-dependent clauses are rendered from Features
  * (template.ts) so one set of files serves ClickHouse 18.16 and current releases.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -82,6 +83,9 @@ export async function migrate(driver: Driver, retention: RetentionDays, opts: Mi
   const migrations = loadMigrations(templateContext(features, retention), opts.dir);
   for (const m of migrations) {
     if (done.has(m.name)) continue;
+    // Nothing for this server's version (a setting it lacks): left unrecorded, so it applies
+    // after the server is upgraded to a version that has it.
+    if (m.statements.length === 0) continue;
     for (const statement of m.statements) await driver.exec(statement, settings);
     const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
     await insertRows(driver, 'breakwater_migrations', ['name', 'applied_at'], [[m.name, now]]);

@@ -32,7 +32,8 @@ export function storeContract(engine: string, openFresh: OpenFresh): void {
     const { driver, drop } = await openFresh('mig');
     try {
       const store = new SqlStore(driver, config);
-      const all = loadMigrations(templateContext(driver.features, config)).map((m) => m.name);
+      // Migrations with nothing for this server's version are not recorded (they wait for an upgrade).
+      const all = loadMigrations(templateContext(driver.features, config)).filter((m) => m.statements.length > 0).map((m) => m.name);
       assert.ok(all.length >= 6);
       await assert.rejects(
         store.migrate({ onApplied: () => { throw new Error('killed'); } }),
