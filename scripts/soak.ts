@@ -143,7 +143,7 @@ class Child {
     }
   }
 
-  /** Mean RSS (MB) of the first and last quarter of the writing phase. */
+  /** Mean RSS (MB) of the first and last quarter of the writing phase (its first `seconds`). */
   rssTrend(seconds: number): { first_quarter_mb: number; last_quarter_mb: number; max_mb: number } {
     const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
     const inPhase = this.rss.filter((s) => s.atS <= seconds);
@@ -349,8 +349,11 @@ async function main(): Promise<number> {
       for (const c of children) c.sampleRss(elapsedS());
     }, SAMPLE_MS);
     let lastStatus = 0;
+    // ReplacingMergeTree merges collapse duplicates as it goes: the most seen at once is reported too.
+    let maxDuplicatesSeen = 0;
     const statusLine = async () => {
       const s = await orNull(stored(ch, database));
+      if (s) maxDuplicatesSeen = Math.max(maxDuplicatesSeen, s.raw - s.distinct);
       const l = await orNull(lag(admin, group, topic));
       const rss = children.map((c) => `${c.name} ${c.sampleRss(elapsedS()) ?? '-'} MB`).join(', ');
       const written = writers.reduce((a, w) => a + w.written, 0);
@@ -420,7 +423,9 @@ async function main(): Promise<number> {
     await writer;
     clearInterval(sampler);
     const written = writers.reduce((a, w) => a + w.written, 0);
-    note(elapsedS(), `writing stopped: ${written} lines; draining`);
+    // Past --minutes when the last chaos action ran long (outages wait for the server's stop and start).
+    const writtenS = elapsedS();
+    note(writtenS, `writing stopped: ${written} lines; draining`);
 
     // Drain: until every line is stored and the group has committed the end of the topic.
     const drainStart = Date.now();
@@ -456,12 +461,14 @@ async function main(): Promise<number> {
       ok,
       seed: opt.seed,
       minutes: opt.seconds / 60,
+      written_s: writtenS,
       rate: opt.rate,
       lines_written: written,
       events_stored_distinct: final.distinct,
       lost,
       raw_rows: final.raw,
       raw_duplicates: final.raw - final.distinct,
+      raw_duplicates_max_seen: Math.max(maxDuplicatesSeen, final.raw - final.distinct),
       rollup_events: final.rollup,
       rejects: final.rejects,
       alerts: final.alerts,
@@ -472,7 +479,7 @@ async function main(): Promise<number> {
       restarts: Object.fromEntries(children.map((c) => [c.name, c.restarts])),
       unexpected_exits: unexpected.length,
       stop_exit_codes: Object.fromEntries(exits),
-      rss_mb: Object.fromEntries(children.map((c) => [c.name, c.rssTrend(opt.seconds)])),
+      rss_mb: Object.fromEntries(children.map((c) => [c.name, c.rssTrend(writtenS)])),
       chaos: log,
       load_avg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     };
