@@ -133,31 +133,45 @@ function int(v: unknown): number {
   return Number.isFinite(n) ? Math.trunc(n) : 0;
 }
 
-/** 'YYYY-MM-DD hh:mm' of the last time parsed, and its epoch ms: events of a batch share minutes. */
+/** 'YYYY-MM-DD?hh:mm' of the last time read, and its epoch ms: the times of a batch share minutes. */
 let lastMinute = '';
 let lastMinuteMs = 0;
 
-const digit = (s: string, i: number): number => {
+/** The decimal digit at `i`, or NaN. */
+function digitAt(s: string, i: number): number {
   const d = s.charCodeAt(i) - 48;
-  if (d < 0 || d > 9) throw new Error(`not a UTC time text: '${s}'`);
-  return d;
-};
+  return d >= 0 && d <= 9 ? d : Number.NaN;
+}
 
-/** Epoch ms of TimeFormat's 'YYYY-MM-DD hh:mm:ss[.mmm]' (UTC); Date.parse once per minute. */
-function timeMs(v: unknown): number {
-  if (v === null || v === undefined) return 0;
-  const s = String(v);
-  const minute = s.slice(0, 16);
-  if (minute !== lastMinute) {
-    const ms = s.charCodeAt(16) === 58 /* : */ ? Date.parse(`${s.slice(0, 10)}T${s.slice(11, 16)}:00Z`) : Number.NaN;
-    if (Number.isNaN(ms)) throw new Error(`not a UTC time text: '${s}'`);
-    lastMinute = minute;
+/**
+ * Epoch ms of a UTC time 'YYYY-MM-DD hh:mm:ss[.mmm]' (TimeFormat's text) or
+ * 'YYYY-MM-DDThh:mm:ss[.mmm]Z' (the parser's ISO form); NaN for anything else. Date.parse runs
+ * once per minute; within it, a prefix compare and five digits.
+ */
+export function utcTimeMs(s: string): number {
+  const sep = s.charCodeAt(10);
+  if ((sep !== 32 /* space */ && sep !== 84 /* T */) || s.charCodeAt(16) !== 58 /* : */) return Number.NaN;
+  if (!s.startsWith(lastMinute) || lastMinute.length !== 16) {
+    const ms = Date.parse(`${s.slice(0, 10)}T${s.slice(11, 16)}:00Z`);
+    if (Number.isNaN(ms)) return ms;
+    lastMinute = s.slice(0, 16);
     lastMinuteMs = ms;
   }
-  const seconds = digit(s, 17) * 10 + digit(s, 18);
-  if (s.length === 19) return lastMinuteMs + seconds * 1000;
-  if (s.length !== 23 || s.charCodeAt(19) !== 46 /* . */) throw new Error(`not a UTC time text: '${s}'`);
-  return lastMinuteMs + seconds * 1000 + digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22);
+  const seconds = digitAt(s, 17) * 10 + digitAt(s, 18);
+  if (!(seconds <= 59)) return Number.NaN;
+  const zulu = sep === 84 ? 1 : 0;
+  if (s.length === 19 + zulu) return zulu && s.charCodeAt(19) !== 90 /* Z */ ? Number.NaN : lastMinuteMs + seconds * 1000;
+  if (s.length !== 23 + zulu || s.charCodeAt(19) !== 46 /* . */ || (zulu && s.charCodeAt(23) !== 90)) return Number.NaN;
+  return lastMinuteMs + seconds * 1000 + digitAt(s, 20) * 100 + digitAt(s, 21) * 10 + digitAt(s, 22);
+}
+
+/** Epoch ms of a DateTime column's value: epoch ms as they are, or a UTC time text. */
+function timeMs(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === 'number') return v;
+  const ms = utcTimeMs(String(v));
+  if (Number.isNaN(ms)) throw new Error(`not a UTC time text: '${String(v)}'`);
+  return ms;
 }
 
 /** Little-endian integers of 1, 2 or 4 bytes, out-of-range values wrapped as a C cast would (64-bit: int64). */
@@ -297,8 +311,7 @@ function dateTime(wire: string, scale: number): ColumnCodec {
     wire,
     write(w, values) {
       for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        const ms = typeof v === 'number' ? v : timeMs(v);
+        const ms = timeMs(values[i]);
         if (scale === 0) w.int(Math.floor(ms / 1000), 4);
         else w.int64(ms);
       }

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { HaproxyEvent } from '../haproxy/event.js';
 import type { AlertEvent } from '../detect/alert.js';
 import type { Features } from './features.js';
+import { utcTimeMs } from './native.js';
 import type { HookRunRow, RejectRow, ServerStatusRow } from './store.js';
 
 const ISO_UTC_MS = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})\.(\d{3})Z$/;
@@ -23,39 +24,20 @@ function splitTime(iso: string): [string, string, number] {
   return [s.slice(0, 10), s.slice(11, 19), d.getUTCMilliseconds()];
 }
 
-/** The decimal digit at `i`, or NaN. */
-function digitAt(s: string, i: number): number {
-  const d = s.charCodeAt(i) - 48;
-  return d >= 0 && d <= 9 ? d : Number.NaN;
-}
-
 /** Renders times for DateTime64(3) columns, or whole seconds for DateTime on old servers. */
 export class TimeFormat {
-  /** 'YYYY-MM-DDThh:mm' of the last parser-form time epochMs() saw, and that minute's epoch ms: events of a batch share minutes. */
-  private lastMinute = '';
-  private lastMinuteMs = 0;
-
   constructor(private readonly features: Features) {}
 
   /**
    * Epoch milliseconds of an ISO-8601 time (the Native encoder writes them as they are, for
-   * DateTime64(3) and, in whole seconds, DateTime). The parser's 'YYYY-MM-DDThh:mm:ss.mmmZ'
-   * within the last minute seen costs a prefix compare and five digits.
+   * DateTime64(3) and, in whole seconds, DateTime). The parser's 'YYYY-MM-DDThh:mm:ss.mmmZ' is
+   * read by utcTimeMs (native.ts); other ISO forms (offsets) through Date.
    */
   epochMs(iso: string): number {
-    const fast = iso.length === 24 && this.lastMinute.length === 16 && iso.startsWith(this.lastMinute);
-    if (fast && iso.charCodeAt(16) === 58 /* : */ && iso.charCodeAt(19) === 46 /* . */ && iso.charCodeAt(23) === 90 /* Z */) {
-      const seconds = digitAt(iso, 17) * 10 + digitAt(iso, 18);
-      const ms = digitAt(iso, 20) * 100 + digitAt(iso, 21) * 10 + digitAt(iso, 22);
-      if (seconds <= 59 && ms >= 0) return this.lastMinuteMs + seconds * 1000 + ms; // NaN fails both tests
-    }
-    const [date, time, ms] = splitTime(iso);
-    const epoch = Date.parse(`${date}T${time}Z`) + ms;
-    if (ISO_UTC_MS.test(iso)) {
-      this.lastMinute = iso.slice(0, 16);
-      this.lastMinuteMs = Date.parse(`${this.lastMinute}:00Z`);
-    }
-    return epoch;
+    const ms = utcTimeMs(iso);
+    if (!Number.isNaN(ms)) return ms;
+    const [date, time, millis] = splitTime(iso);
+    return Date.parse(`${date}T${time}Z`) + millis;
   }
 
   text(iso: string): string {
