@@ -1,7 +1,7 @@
 import type { HaproxyEvent, HttpTimers, TcpTimers } from './event.js';
 import type { BodyContext } from './log-format.js';
 import { isTruncatedTail } from './log-format.js';
-import { ipText, portAt, splitCaptures, splitRequestAt, type RequestParts } from './fields.js';
+import { ipText, lastColon, portAt, splitCaptures, splitRequestAt, type RequestParts } from './fields.js';
 
 /**
  * Hand-tuned reader for the two formats almost every HAProxy box logs: `option httplog` and
@@ -66,9 +66,7 @@ export function fastRequestLine(line: string, pos: number, ev: HaproxyEvent, ctx
   // client ip:port, split on the last colon
   let sp = line.indexOf(' ', pos);
   if (sp < 0) return 'not an httplog/tcplog line';
-  // The port is a few characters: a backward loop is cheaper than lastIndexOf (a runtime call).
-  let colon = sp - 1;
-  while (colon >= pos && line.charCodeAt(colon) !== 58) colon--;
+  const colon = lastColon(line, pos, sp);
   if (colon < pos) return 'expected "address:port" at column ' + (pos + 1);
   const port = portAt(line, colon + 1, sp);
   if (port !== null && port !== port) return 'bad client port';

@@ -1,6 +1,6 @@
 import type { EventKind, HaproxyEvent } from './event.js';
 import { type FormatItem, tokenizeLogFormat } from './log-format-syntax.js';
-import { hexAt, hexIp, intAt, ipText, portAt, splitCaptures, splitRequest, unescapeHash, type RequestParts } from './fields.js';
+import { hexAt, hexIp, intAt, ipText, lastColon, portAt, splitCaptures, splitRequest, unescapeHash, type RequestParts } from './fields.js';
 
 /**
  * Compiles an HAProxy log-format string into a parser of the message part of a line (after the
@@ -410,7 +410,7 @@ export function compileLogFormat(format: string, name = 'custom', kindOverride?:
       } else if (step.shape === Shape.Address) {
         let sp = line.indexOf(' ', pos);
         if (sp < 0) sp = len;
-        const colon = line.lastIndexOf(':', sp - 1);
+        const colon = lastColon(line, pos, sp);
         if (colon < pos) return `expected "address:port" at column ${pos + 1}`;
         e = colon;
         after = colon;

@@ -1,6 +1,6 @@
 import type { HaproxyEvent, HealthInfo } from './event.js';
 import type { BodyContext } from './log-format.js';
-import { ipText, portAt } from './fields.js';
+import { ipText, lastColon, portAt } from './fields.js';
 
 /**
  * HAProxy messages that are not log-format output: the legacy default format ("Connect from"),
@@ -10,7 +10,7 @@ import { ipText, portAt } from './fields.js';
  */
 
 function splitAddress(line: string, s: number, e: number): { ip: string | null; port: number | null } | null {
-  const colon = line.lastIndexOf(':', e - 1);
+  const colon = lastColon(line, s, e);
   if (colon < s) return null;
   const port = portAt(line, colon + 1, e);
   if (port !== null && port !== port) return null;
